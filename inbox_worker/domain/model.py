@@ -1,0 +1,92 @@
+"""Value types shared by the pure core: statuses, priorities, mail kinds and the parsed mail.
+
+Nothing here does I/O; everything is immutable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """The seven ticket statuses, spelled as in PRODUCT.md section 2 (and in the JSON)."""
+
+    OPEN = "Open"
+    IN_PROGRESS = "In Progress"
+    ANSWERED = "Answered"
+    CLOSED = "Closed"
+    SCHEDULED = "Scheduled"
+    ON_HOLD = "On-Hold"
+    CUSTOMER_REPLY = "Customer-Reply"
+
+
+QUEUED_STATUSES = frozenset({Status.OPEN, Status.CUSTOMER_REPLY})
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+# Lower sorts first in the queue.
+PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
+
+
+class MailKind(StrEnum):
+    """What an inbound mail is, as far as its headers and shape tell (before threading)."""
+
+    CUSTOMER = "customer"
+    TECHNICIAN = "technician"
+    AUTO_REPLY = "auto-reply"
+    BOUNCE = "bounce"
+    LIST = "list"
+    OWN = "own"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class InboundMail:
+    """One parsed inbound mail: decoded text, normalised addresses, the headers we reason on.
+
+    Addresses are lower-cased bare addresses (``user@example.com``). Message-IDs are kept
+    without angle brackets. ``headers`` maps lower-cased header names to their decoded values,
+    in the order they appear in the mail (topmost first).
+    """
+
+    message_id: str | None
+    subject: str
+    from_addr: str
+    from_name: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    reply_to: tuple[str, ...]
+    date: datetime | None
+    in_reply_to: tuple[str, ...]
+    references: tuple[str, ...]
+    text: str
+    full_text: str
+    html: str | None
+    attachments: tuple[Attachment, ...]
+    headers: dict[str, tuple[str, ...]]
+    # Message-IDs and subjects found inside an attached original (message/rfc822 or
+    # text/rfc822-headers), which is how a bounce names the mail it bounces.
+    embedded_message_ids: tuple[str, ...] = ()
+    embedded_subjects: tuple[str, ...] = ()
+    defects: tuple[str, ...] = ()
+
+    def header(self, name: str) -> str | None:
+        """The first (topmost) value of a header, or None."""
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
