@@ -1,0 +1,247 @@
+"""The `inbox-worker` command: the contract of PRODUCT.md section 6.
+
+Parses arguments, loads the configuration, calls the service, prints. Every error the
+worker knows about becomes one line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from inbox_worker import __version__
+from inbox_worker.app import App, build_app, fixed_clock, system_clock
+from inbox_worker.config import load_settings
+from inbox_worker.errors import ConfigError, InboxWorkerError, NotYetAvailable
+from inbox_worker.mail.maildir import RawSource
+from inbox_worker.service import views
+from inbox_worker.service.mailbox_run import process_mailbox
+from inbox_worker.store import repository as repo
+
+NOW_ENV = "INBOX_WORKER_NOW"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="inbox-worker", description="A support team's ticket flow, run from a mailbox."
+    )
+    parser.add_argument("--version", action="version", version=f"inbox-worker {__version__}")
+    parser.add_argument("--config", type=Path, help="configuration file (TOML)")
+    parser.add_argument("--now", help="fix the clock for this command (ISO 8601)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every step")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="the long-running worker")
+    run.add_argument("--interval", type=float, help="seconds between mailbox polls")
+
+    poll = commands.add_parser("poll", help="process what is in the mailbox now")
+    poll.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
+    poll.add_argument("--json", action="store_true")
+
+    ingest = commands.add_parser("ingest", help="process raw messages from files or stdin")
+    ingest.add_argument("files", nargs="*", type=Path, metavar="FILE")
+    ingest.add_argument("--json", action="store_true")
+
+    rules = commands.add_parser("rules", help="time rules")
+    rules_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
+    rules_commands.add_parser("run", help="apply auto-close and scheduled start now")
+
+    queue = commands.add_parser("queue", help="the technicians' queue, in order")
+    queue.add_argument("--json", action="store_true")
+
+    tickets = commands.add_parser("tickets", help="list or show tickets")
+    ticket_commands = tickets.add_subparsers(dest="tickets_command", required=True,
+                                             metavar="ACTION")
+    listing = ticket_commands.add_parser("list", help="all tickets")
+    listing.add_argument("--status", action="append", help="only this status (repeatable)")
+    listing.add_argument("--json", action="store_true")
+    show = ticket_commands.add_parser("show", help="one ticket with messages and history")
+    show.add_argument("ref", help="T-42, 42, or the ticket's token")
+    show.add_argument("--json", action="store_true")
+
+    templates = commands.add_parser("templates", help="notice templates")
+    template_commands = templates.add_subparsers(dest="templates_command", required=True,
+                                                 metavar="ACTION")
+    template_commands.add_parser("check", help="validate every template")
+    preview = template_commands.add_parser("preview", help="render one template")
+    preview.add_argument("name")
+    preview.add_argument("--ticket")
+    return parser
+
+
+def parse_now(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(f"--now {text!r} is not an ISO 8601 date and time") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose or args.command == "run" else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return dispatch(args)
+    except InboxWorkerError as exc:
+        print(f"inbox-worker: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.command == "rules":
+        raise NotYetAvailable("`rules run` is not yet available in this version")
+    if args.command == "templates":
+        raise NotYetAvailable("`templates` is not yet available in this version")
+    settings = load_settings(args.config)
+    now = parse_now(args.now or os.environ.get(NOW_ENV))
+    app = build_app(settings, clock=fixed_clock(now) if now else system_clock)
+    try:
+        handler = HANDLERS[args.command]
+        return handler(app, args)
+    finally:
+        app.close()
+
+
+def emit(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def cmd_poll(app: App, args: argparse.Namespace) -> int:
+    summary = app.poll_once()
+    if args.json:
+        emit({"processed": summary.total, "outcomes": dict(summary.outcomes)})
+    else:
+        print(_summary_line(summary.total, summary.outcomes))
+    return 0
+
+
+def cmd_ingest(app: App, args: argparse.Namespace) -> int:
+    source = RawSource(args.files)
+    results = []
+    for fetched in source.fetch():
+        result = app.ingestor.process(fetched, app.clock())
+        results.append({"outcome": result.outcome, "ticket": result.ticket_ref,
+                        "message_id": result.message_key, "detail": result.detail})
+    if args.json:
+        emit(results)
+    else:
+        for item in results:
+            print(f"{item['outcome']:<18} {item['ticket'] or '-':<8} {item['detail']}")
+    return 0
+
+
+def cmd_run(app: App, args: argparse.Namespace) -> int:
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        logging.getLogger("inbox_worker").info("signal %s: stopping after the mail in hand",
+                                               signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    interval = args.interval or app.settings.poll_interval
+    while not stop.is_set():
+        source = app.open_source()
+        try:
+            process_mailbox(source, app.ingestor, app.clock, should_stop=stop.is_set)
+        finally:
+            source.close()
+        stop.wait(interval)
+    return 0
+
+
+def cmd_queue(app: App, args: argparse.Namespace) -> int:
+    with app.sessions() as session:
+        tickets = repo.queue(session)
+        rows = [views.ticket_json(t, i) for i, t in enumerate(tickets, start=1)]
+    if args.json:
+        emit(rows)
+    else:
+        _print_tickets(rows)
+    return 0
+
+
+def cmd_tickets(app: App, args: argparse.Namespace) -> int:
+    with app.sessions() as session:
+        positions = repo.queue_positions(session)
+        if args.tickets_command == "list":
+            tickets = repo.list_tickets(session, args.status)
+            rows = [views.ticket_json(t, positions.get(t.id)) for t in tickets]
+            if args.json:
+                emit(rows)
+            else:
+                _print_tickets(rows)
+            return 0
+        ticket = repo.find_ticket(session, args.ref)
+        detail = views.ticket_detail_json(session, ticket, positions.get(ticket.id))
+    if args.json:
+        emit(detail)
+    else:
+        _print_detail(detail)
+    return 0
+
+
+def _summary_line(total: int, outcomes: dict[str, int]) -> str:
+    parts = ", ".join(f"{count} {name}" for name, count in sorted(outcomes.items()))
+    return f"{total} mail(s) processed" + (f": {parts}" if parts else "")
+
+
+def _print_tickets(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        print("(no tickets)")
+        return
+    for row in rows:
+        place = row["queue_position"] or "-"
+        print(f"{row['ref']:<8} {place!s:>4} {row['status']:<15} {row['priority']:<7} "
+              f"{row['customer']:<30} {row['subject']}")
+
+
+def _print_detail(detail: dict[str, Any]) -> None:
+    print(f"{detail['ref']}  [{detail['token']}]  {detail['subject']}")
+    print(f"status: {detail['status']}  priority: {detail['priority']}  "
+          f"customer: {detail['customer']}")
+    if detail["linked_to"]:
+        print(f"continues: {detail['linked_to']}")
+    for message in detail["messages"]:
+        print(f"\n--- {message['direction']} {message['kind']} from {message['from']} "
+              f"at {message['received_at']}")
+        print(message["text"])
+    print("\nhistory:")
+    for event in detail["events"]:
+        print(f"  {event['at']}  {event['kind']:<15} {event['from_status'] or '-'} -> "
+              f"{event['to_status'] or '-'}  {event['actor']}: {event['cause']}")
+
+
+HANDLERS = {
+    "run": cmd_run,
+    "poll": cmd_poll,
+    "ingest": cmd_ingest,
+    "queue": cmd_queue,
+    "tickets": cmd_tickets,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

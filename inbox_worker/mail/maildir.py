@@ -1,0 +1,125 @@
+"""The embedded default's mailbox: a local Maildir, and the `ingest` command's files.
+
+Done mails are moved (one atomic rename) into the Maildir++ subfolder ``.Processed``, and
+quarantined ones into ``.Quarantine``, so the folder itself stays the to-do list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from inbox_worker.errors import MailboxError
+from inbox_worker.mail.source import FetchedMail
+
+SUBDIRS = ("tmp", "new", "cur")
+
+
+def ensure_maildir(path: Path) -> None:
+    for sub in SUBDIRS:
+        (path / sub).mkdir(parents=True, exist_ok=True)
+
+
+class MaildirSource:
+    """Mails in ``new/`` and ``cur/`` of a Maildir, oldest delivery first."""
+
+    name = "maildir"
+
+    def __init__(self, path: Path, *, processed_folder: str = "Processed",
+                 quarantine_folder: str = "Quarantine") -> None:
+        self.path = path
+        self.done_dir = path / f".{processed_folder}"
+        self.quarantine_dir = path / f".{quarantine_folder}"
+        try:
+            ensure_maildir(path)
+        except OSError as exc:
+            raise MailboxError(f"cannot use Maildir {path}: {exc}") from exc
+
+    def fetch(self) -> Iterator[FetchedMail]:
+        entries: list[tuple[float, str, Path]] = []
+        for sub in ("new", "cur"):
+            try:
+                with os.scandir(self.path / sub) as scan:
+                    for entry in scan:
+                        if entry.is_file() and not entry.name.startswith("."):
+                            entries.append((entry.stat().st_mtime, entry.name, Path(entry.path)))
+            except OSError as exc:
+                raise MailboxError(f"cannot read Maildir {self.path}: {exc}") from exc
+        entries.sort()
+        for _mtime, name, file in entries:
+            try:
+                raw = file.read_bytes()
+            except FileNotFoundError:
+                continue  # taken by another process meanwhile
+            except OSError as exc:
+                raise MailboxError(f"cannot read {file}: {exc}") from exc
+            key = name.split(":", 1)[0]
+            yield FetchedMail(key=f"maildir:{key}", raw=raw, mailbox=self.path.name)
+
+    def mark_done(self, mail: FetchedMail) -> None:
+        self._move(mail, self.done_dir)
+
+    def quarantine(self, mail: FetchedMail) -> None:
+        self._move(mail, self.quarantine_dir)
+
+    def close(self) -> None:
+        pass
+
+    def _move(self, mail: FetchedMail, folder: Path) -> None:
+        key = mail.key.removeprefix("maildir:")
+        ensure_maildir(folder)
+        for sub in ("new", "cur"):
+            directory = self.path / sub
+            for candidate in (directory / key, *directory.glob(f"{_glob_escape(key)}:*")):
+                if candidate.exists():
+                    try:
+                        os.replace(candidate, folder / "cur" / candidate.name)
+                    except FileNotFoundError:
+                        continue
+                    return
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
+class RawSource:
+    """The `ingest` command's input: files, or one mail on stdin (an MTA pipe).
+
+    Nothing to move afterwards: the database record (ticket entry or quarantine) is the
+    outcome, and the key, a hash of the bytes, makes a second delivery of the same bytes a
+    no-op.
+    """
+
+    name = "ingest"
+
+    def __init__(self, files: Iterable[Path]) -> None:
+        self.files = list(files)
+
+    def fetch(self) -> Iterator[FetchedMail]:
+        if not self.files:
+            yield self._fetched(sys.stdin.buffer.read(), "stdin")
+            return
+        for file in self.files:
+            try:
+                raw = file.read_bytes()
+            except OSError as exc:
+                raise MailboxError(f"cannot read {file}: {exc.strerror or exc}") from exc
+            yield self._fetched(raw, "ingest")
+
+    @staticmethod
+    def _fetched(raw: bytes, mailbox: str) -> FetchedMail:
+        return FetchedMail(key=f"ingest:{hashlib.sha256(raw).hexdigest()}", raw=raw,
+                           mailbox=mailbox)
+
+    def mark_done(self, mail: FetchedMail) -> None:
+        pass
+
+    def quarantine(self, mail: FetchedMail) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

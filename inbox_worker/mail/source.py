@@ -1,0 +1,41 @@
+"""The contract every way in (IMAP, Maildir, `ingest`) fulfils, so one pipeline serves all.
+
+A source yields raw bytes with a key that is stable for as long as the mail sits in the
+source. The pipeline commits the mail to the database first and only then calls
+`mark_done` (or `quarantine`), so a crash in between leaves the mail in the to-do list and
+the processed-key record turns the re-fetch into a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class FetchedMail:
+    # Stable identity within the source, e.g. "imap:INBOX:1700000000:42", "maildir:<key>",
+    # "ingest:<sha256>". Recorded in the database once the mail is handled.
+    key: str
+    raw: bytes = field(repr=False)
+    # The logical mailbox name; used with a hash of the bytes to key mails without Message-ID.
+    mailbox: str = "INBOX"
+
+
+class MailSource(Protocol):
+    name: str
+
+    def fetch(self) -> Iterator[FetchedMail]:
+        """The mails to do now, oldest first; memory use must not grow with their number."""
+        ...
+
+    def mark_done(self, mail: FetchedMail) -> None:
+        """Take a committed mail off the to-do list (move it, or flag it)."""
+        ...
+
+    def quarantine(self, mail: FetchedMail) -> None:
+        """Put a mail that could not be processed aside, out of the to-do list."""
+        ...
+
+    def close(self) -> None: ...

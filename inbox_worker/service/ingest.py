@@ -1,0 +1,208 @@
+"""Ingest one mail: parse, classify, thread, apply the status rules, store, in one transaction.
+
+The three ways in (IMAP, Maildir, `ingest`) all hand raw bytes to `Ingestor.process`. It
+returns what happened; the caller takes the mail off the source's to-do list only after
+that, because by then the database holds it (PRODUCT.md section 8).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from inbox_worker.config import Settings
+from inbox_worker.domain import correlate, status
+from inbox_worker.domain.classify import classify
+from inbox_worker.domain.model import InboundMail, MailKind
+from inbox_worker.errors import StoreError, UnparseableMail
+from inbox_worker.mail.authentication import sender_domain_passed
+from inbox_worker.mail.parse import parse_mail
+from inbox_worker.mail.source import FetchedMail
+from inbox_worker.service.tickets import Incoming, TicketWriter
+from inbox_worker.store import repository as repo
+from inbox_worker.store.models import QuarantinedMail, Ticket
+
+log = logging.getLogger("inbox_worker.ingest")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    # created | threaded | duplicate | ignored | quarantined | already-processed
+    outcome: str
+    ticket_ref: str | None = None
+    message_key: str | None = None
+    detail: str = ""
+
+    @property
+    def quarantined(self) -> bool:
+        return self.outcome == "quarantined"
+
+
+class Ingestor:
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.policy = status.Policy(
+            auto_close_days=settings.policy.auto_close_days,
+            reopen_days=settings.policy.reopen_days,
+        )
+
+    def process(self, fetched: FetchedMail, now: datetime) -> IngestResult:
+        """Handle one mail; never raises for bad mail, only for an unusable database."""
+        try:
+            with self.sessions.begin() as session:
+                if repo.is_processed(session, fetched.key):
+                    return IngestResult("already-processed")
+            try:
+                mail = parse_mail(fetched.raw, max_bytes=self.settings.mailbox.max_message_bytes)
+                if not mail.from_addr:
+                    raise UnparseableMail("the mail has no usable From address")
+            except UnparseableMail as exc:
+                return self._quarantine(fetched, exc.reason, now)
+            try:
+                return self._store(fetched, mail, now)
+            except IntegrityError:
+                # Another worker stored the same source key or Message-ID between our
+                # reads and our commit: run again, the duplicate checks now see it.
+                return self._store(fetched, mail, now)
+        except OperationalError as exc:
+            raise StoreError(f"database error: {str(exc.orig or exc).splitlines()[0]}") from exc
+        except SQLAlchemyError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug on hostile input must not block the rest
+            log.exception("unexpected error processing %s", fetched.key)
+            return self._quarantine(fetched, f"internal error: {type(exc).__name__}: {exc}", now)
+
+    def _store(self, fetched: FetchedMail, mail: InboundMail, now: datetime) -> IngestResult:
+        with self.sessions.begin() as session:
+            result = self._decide_and_write(session, fetched, mail, now)
+            repo.record_processed(
+                session,
+                source_key=fetched.key,
+                message_key=result.message_key,
+                outcome=result.outcome,
+                now=now,
+                ticket_id=_ticket_id(result.ticket_ref),
+                detail=result.detail,
+            )
+            return result
+
+    def _decide_and_write(
+        self, session: Session, fetched: FetchedMail, mail: InboundMail, now: datetime
+    ) -> IngestResult:
+        message_key = mail.message_id or synthetic_message_id(fetched)
+        if repo.message_exists(session, message_key):
+            return IngestResult("duplicate", message_key=message_key, detail="Message-ID seen")
+        support = self.settings.support
+        kind = classify(
+            mail, support_address=support.address, own_message_id_domain=support.message_id_domain
+        )
+        if kind is MailKind.OWN:
+            return IngestResult("ignored", message_key=message_key, detail="our own mail")
+        technicians = self.settings.technicians.addresses
+        if kind is MailKind.CUSTOMER and mail.from_addr in technicians:
+            kind = MailKind.TECHNICIAN if self._authenticated(mail) else MailKind.CUSTOMER
+
+        automatic = kind in (MailKind.AUTO_REPLY, MailKind.BOUNCE)
+        subjects = (mail.subject, *mail.embedded_subjects) if automatic else (mail.subject,)
+        tokens = [t for s in subjects for t in correlate.find_tokens(s, support.token_prefix)]
+        header_ids = (*mail.in_reply_to, *mail.references)
+        if automatic:
+            header_ids = (*header_ids, *mail.embedded_message_ids)
+        by_token = repo.ticket_by_token(session, tokens)
+        by_headers = repo.ticket_by_message_ids(session, header_ids)
+        choice = correlate.choose_ticket(
+            mail.from_addr,
+            by_token=_ticket_ref(by_token),
+            by_headers=_ticket_ref(by_headers),
+            technicians=technicians,
+            kind=kind,
+        )
+        writer = TicketWriter(session, self.settings, now)
+        incoming = Incoming(mail, message_key, fetched.key, fetched.raw, kind)
+        if choice.ticket_id is None:
+            if automatic:
+                # An auto-reply or bounce never opens a ticket on its own; keep it aside.
+                self._add_quarantine(
+                    session, fetched, f"{kind.value} that matches no ticket", now, mail
+                )
+                return IngestResult("quarantined", message_key=message_key, detail=kind.value)
+            ticket = writer.open_ticket(incoming)
+            if choice.stranger_with_token and by_token is not None:
+                writer.note_stranger_token(by_token, ticket, mail)
+            return IngestResult("created", ticket.ref, message_key)
+
+        ticket = repo.lock_ticket(session, choice.ticket_id)
+        ticket = writer.apply_reply(ticket, incoming, self.policy)
+        return IngestResult("threaded", ticket.ref, message_key, detail=f"via {choice.via}")
+
+    def _authenticated(self, mail: InboundMail) -> bool:
+        techs = self.settings.technicians
+        if techs.trust_delivery_path:
+            return True
+        return sender_domain_passed(
+            mail.headers.get("authentication-results", ()),
+            from_domain=mail.from_addr.rpartition("@")[2],
+            trusted_authserv_ids=techs.trusted_authserv_ids,
+        )
+
+    def _quarantine(self, fetched: FetchedMail, reason: str, now: datetime) -> IngestResult:
+        with self.sessions.begin() as session:
+            if repo.is_processed(session, fetched.key):
+                return IngestResult("already-processed")
+            self._add_quarantine(session, fetched, reason, now, None)
+            repo.record_processed(
+                session, source_key=fetched.key, message_key=None, outcome="quarantined",
+                now=now, detail=reason,
+            )
+        log.warning("quarantined key=%s reason=%s", fetched.key, reason)
+        return IngestResult("quarantined", detail=reason)
+
+    def _add_quarantine(
+        self,
+        session: Session,
+        fetched: FetchedMail,
+        reason: str,
+        now: datetime,
+        mail: InboundMail | None,
+    ) -> None:
+        session.add(
+            QuarantinedMail(
+                source_key=fetched.key,
+                mailbox=fetched.mailbox,
+                reason=reason[:2000],
+                sender=mail.from_addr if mail else "",
+                subject=mail.subject if mail else "",
+                size=len(fetched.raw),
+                sha256=hashlib.sha256(fetched.raw).hexdigest(),
+                raw=fetched.raw,
+                created_at=now,
+            )
+        )
+
+
+def synthetic_message_id(fetched: FetchedMail) -> str:
+    """A key for a mail without Message-ID: its mailbox and a hash of its bytes."""
+    digest = hashlib.sha256(fetched.raw).hexdigest()
+    return f"{digest}@{fetched.mailbox}.no-message-id.invalid"
+
+
+def _ticket_ref(ticket: Ticket | None) -> correlate.TicketRef | None:
+    if ticket is None:
+        return None
+    return correlate.TicketRef(
+        ticket_id=ticket.id,
+        customer=ticket.customer,
+        participants=frozenset(p.address for p in ticket.participants),
+    )
+
+
+def _ticket_id(ref: str | None) -> int | None:
+    return int(ref[2:]) if ref else None
+
+

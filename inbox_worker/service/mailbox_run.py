@@ -1,0 +1,53 @@
+"""Work through what a source holds now: ingest each mail, then take it off the to-do list.
+
+The order is the guarantee: the database commit (inside `Ingestor.process`) comes first,
+the move or flag on the source second. A crash between the two leaves the mail in the
+source, and the processed-key record makes the next pass take it off without a second entry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from inbox_worker.mail.source import MailSource
+from inbox_worker.service.ingest import Ingestor
+
+log = logging.getLogger("inbox_worker.mailbox")
+
+
+@dataclass
+class PassSummary:
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values())
+
+
+def process_mailbox(
+    source: MailSource,
+    ingestor: Ingestor,
+    clock: Callable[[], datetime],
+    *,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> PassSummary:
+    summary = PassSummary()
+    for fetched in source.fetch():
+        result = ingestor.process(fetched, clock())
+        if result.quarantined:
+            source.quarantine(fetched)
+        else:
+            source.mark_done(fetched)
+        summary.outcomes[result.outcome] += 1
+        log.info(
+            "mail key=%s outcome=%s ticket=%s message_id=%s %s",
+            fetched.key, result.outcome, result.ticket_ref or "-",
+            result.message_key or "-", result.detail,
+        )
+        if should_stop():
+            break
+    return summary

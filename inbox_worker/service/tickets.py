@@ -1,0 +1,221 @@
+"""Writing a decided change to the store: tickets, messages, attachments, events.
+
+`TicketWriter` lives for one transaction. The decisions themselves come from the pure
+`domain.status` rules; this module only turns them into rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from inbox_worker.config import Settings
+from inbox_worker.domain import correlate, status
+from inbox_worker.domain.model import InboundMail, MailKind, Priority, Status
+from inbox_worker.store import repository as repo
+from inbox_worker.store.models import AttachmentRow, Message, Participant, Ticket, TicketEvent
+
+SYSTEM_ACTOR = "system"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """An inbound mail on its way into the store, with where it came from."""
+
+    mail: InboundMail
+    message_key: str
+    source_key: str
+    raw: bytes = field(repr=False)
+    kind: MailKind
+
+
+class TicketWriter:
+    def __init__(self, session: Session, settings: Settings, now: datetime) -> None:
+        self.session = session
+        self.settings = settings
+        self.now = now
+
+    # -- tickets -------------------------------------------------------------------------
+
+    def open_ticket(self, incoming: Incoming, *, linked_to: Ticket | None = None) -> Ticket:
+        """A new ticket from a customer's mail (Open, at the back of the queue)."""
+        mail = incoming.mail
+        subject = correlate.strip_reply_prefixes(mail.subject).strip() or "(no subject)"
+        ticket = Ticket(
+            token=correlate.new_token(self.settings.support.token_prefix),
+            subject=subject[:1000],
+            customer=mail.from_addr,
+            status=Status.OPEN.value,
+            priority=Priority.NORMAL.value,
+            queue_place=repo.next_queue_place(self.session),
+            created_at=self.now,
+            updated_at=self.now,
+            linked_to_id=linked_to.id if linked_to else None,
+        )
+        self.session.add(ticket)
+        self.session.flush()
+        self.add_participants(ticket, mail)
+        message = self.add_message(ticket, incoming)
+        cause = f"new mail from {mail.from_addr}"
+        if linked_to is not None:
+            cause = f"reply to {linked_to.ref} after its reopen window"
+            self.add_event(linked_to, "linked", linked_to.status, linked_to.status,
+                           mail.from_addr, f"continued in {ticket.ref}", message)
+        self.add_event(ticket, "created", None, Status.OPEN.value, mail.from_addr, cause, message)
+        return ticket
+
+    def apply_reply(self, ticket: Ticket, incoming: Incoming, policy: status.Policy) -> Ticket:
+        """A mail threaded onto ``ticket``: record it and apply the status rules.
+
+        Returns the ticket the mail ended on (a new, linked one when the reply came after the
+        reopen window).
+        """
+        mail, kind = incoming.mail, incoming.kind
+        event: object
+        if kind in (MailKind.AUTO_REPLY, MailKind.BOUNCE):
+            event = status.AutomaticMail(kind)
+        elif kind is MailKind.TECHNICIAN:
+            event = status.TechnicianReply()
+        else:
+            event = status.CustomerReply()
+        transition = status.decide(_state(ticket), event, self.now, policy)  # type: ignore[arg-type]
+        if transition.open_linked_ticket:
+            return self.open_ticket(incoming, linked_to=ticket)
+
+        message = self.add_message(ticket, incoming)
+        if kind in (MailKind.CUSTOMER, MailKind.LIST) and self._may_add_participants(ticket, mail):
+            self.add_participants(ticket, mail)
+        if kind in (MailKind.AUTO_REPLY, MailKind.BOUNCE):
+            self.add_event(ticket, kind.value, ticket.status, ticket.status, mail.from_addr,
+                           f"{kind.value} recorded, status unchanged", message)
+            return ticket
+        self.apply_transition(ticket, transition, actor=mail.from_addr,
+                              cause=_cause(kind, mail), message=message)
+        if kind is MailKind.TECHNICIAN:
+            ticket.answered_at = self.now if ticket.status == Status.ANSWERED.value else None
+        return ticket
+
+    def apply_transition(
+        self,
+        ticket: Ticket,
+        transition: status.Transition,
+        *,
+        actor: str,
+        cause: str,
+        message: Message | None,
+    ) -> None:
+        old = ticket.status
+        if transition.rejected:
+            self.add_event(ticket, "rejected", old, old, actor,
+                           f"{cause}: {transition.rejected}", message)
+            return
+        ticket.status = transition.status.value
+        ticket.closed_at = transition.closed_at
+        ticket.scheduled_for = transition.scheduled_for
+        if transition.place == "back":
+            ticket.queue_place = repo.next_queue_place(self.session)
+        ticket.updated_at = self.now
+        kind = "reopened" if old == Status.CLOSED.value and transition.changed else "status"
+        self.add_event(ticket, kind, old, ticket.status, actor, cause, message)
+
+    def note_stranger_token(self, target: Ticket, opened: Ticket, mail: InboundMail) -> None:
+        """Leave a trace on the ticket whose token a stranger used (not revealed to them)."""
+        self.add_event(target, "stranger-token", target.status, target.status, mail.from_addr,
+                       f"{mail.from_addr} may not write to this ticket; opened {opened.ref}", None)
+        self.add_event(opened, "stranger-token", opened.status, opened.status, mail.from_addr,
+                       "the subject carried another ticket's token; not attached to it", None)
+
+    # -- rows ----------------------------------------------------------------------------
+
+    def add_message(self, ticket: Ticket, incoming: Incoming) -> Message:
+        mail = incoming.mail
+        message = Message(
+            ticket_id=ticket.id,
+            message_id=incoming.message_key,
+            direction="in",
+            kind=incoming.kind.value,
+            from_addr=mail.from_addr,
+            from_name=mail.from_name,
+            to_addrs=", ".join(mail.to),
+            cc_addrs=", ".join(mail.cc),
+            subject=mail.subject,
+            text=mail.text,
+            full_text=mail.full_text,
+            html=mail.html,
+            in_reply_to=" ".join(mail.in_reply_to),
+            references=" ".join(mail.references),
+            date_header=mail.date,
+            received_at=self.now,
+            source_key=incoming.source_key,
+            raw=incoming.raw,
+        )
+        message.attachments = [
+            AttachmentRow(
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                sha256=a.sha256,
+                data=a.data,
+            )
+            for a in mail.attachments
+        ]
+        self.session.add(message)
+        self.session.flush()
+        return message
+
+    def add_participants(self, ticket: Ticket, mail: InboundMail) -> None:
+        excluded = {
+            ticket.customer,
+            self.settings.support.address,
+            *self.settings.technicians.addresses,
+            *(p.address for p in ticket.participants),
+        }
+        for address in dict.fromkeys((*mail.cc, *mail.to, mail.from_addr)):
+            if address and address not in excluded and "@" in address:
+                ticket.participants.append(Participant(address=address[:320]))
+                excluded.add(address)
+
+    def _may_add_participants(self, ticket: Ticket, mail: InboundMail) -> bool:
+        # Only the customer or an existing participant widens the conversation.
+        return mail.from_addr == ticket.customer or any(
+            p.address == mail.from_addr for p in ticket.participants
+        )
+
+    def add_event(
+        self,
+        ticket: Ticket,
+        kind: str,
+        from_status: str | None,
+        to_status: str | None,
+        actor: str,
+        cause: str,
+        message: Message | None,
+    ) -> TicketEvent:
+        event = TicketEvent(
+            ticket_id=ticket.id,
+            at=self.now,
+            kind=kind,
+            from_status=from_status,
+            to_status=to_status,
+            actor=actor or SYSTEM_ACTOR,
+            cause=cause[:2000],
+            message_pk=message.id if message else None,
+        )
+        self.session.add(event)
+        return event
+
+
+def _state(ticket: Ticket) -> status.TicketState:
+    return status.TicketState(
+        status=Status(ticket.status),
+        closed_at=ticket.closed_at,
+        scheduled_for=ticket.scheduled_for,
+        answered_at=ticket.answered_at,
+    )
+
+
+def _cause(kind: MailKind, mail: InboundMail) -> str:
+    who = "technician" if kind is MailKind.TECHNICIAN else "customer"
+    return f"{who} reply from {mail.from_addr}"

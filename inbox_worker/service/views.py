@@ -1,0 +1,106 @@
+"""The JSON shapes of PRODUCT.md section 6: a ticket, a ticket with messages and events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from inbox_worker.store.models import Message, Ticket, TicketEvent
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def ticket_json(ticket: Ticket, queue_position: int | None) -> dict[str, Any]:
+    return {
+        "ref": ticket.ref,
+        "token": ticket.token,
+        "subject": ticket.subject,
+        "customer": ticket.customer,
+        "status": ticket.status,
+        "queue_position": queue_position,
+        "priority": ticket.priority,
+        "category": ticket.category,
+        "assignee": ticket.assignee,
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at),
+        "closed_at": iso(ticket.closed_at),
+        "scheduled_for": iso(ticket.scheduled_for),
+        "linked_to": f"T-{ticket.linked_to_id}" if ticket.linked_to_id else None,
+        "participants": [p.address for p in ticket.participants],
+    }
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "message_id": message.message_id,
+        "direction": message.direction,
+        "kind": message.kind,
+        "from": message.from_addr,
+        "to": [a for a in message.to_addrs.split(", ") if a],
+        "cc": [a for a in message.cc_addrs.split(", ") if a],
+        "subject": message.subject,
+        "text": message.text,
+        "full_text": message.full_text,
+        "received_at": iso(message.received_at),
+        "attachments": [
+            {"filename": a.filename, "content_type": a.content_type, "size": a.size,
+             "sha256": a.sha256}
+            for a in message.attachments
+        ],
+    }
+    if message.outbox is not None:
+        box = message.outbox
+        data["delivery"] = {
+            "state": box.state,
+            "attempts": box.attempts,
+            "last_error": box.last_error,
+            "sent_at": iso(box.sent_at),
+            "next_attempt_at": iso(box.next_attempt_at) if box.state == "pending" else None,
+        }
+    return data
+
+
+def event_json(event: TicketEvent, message_ids: dict[int, str]) -> dict[str, Any]:
+    return {
+        "at": iso(event.at),
+        "kind": event.kind,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "actor": event.actor,
+        "cause": event.cause,
+        "message_id": message_ids.get(event.message_pk) if event.message_pk else None,
+    }
+
+
+def ticket_detail_json(
+    session: Session, ticket: Ticket, queue_position: int | None
+) -> dict[str, Any]:
+    messages = list(
+        session.scalars(
+            select(Message)
+            .where(Message.ticket_id == ticket.id)
+            .options(selectinload(Message.attachments), selectinload(Message.outbox))
+            .order_by(Message.id)
+        )
+    )
+    events = list(
+        session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+        )
+    )
+    message_ids = {m.id: m.message_id for m in messages}
+    missing = {e.message_pk for e in events if e.message_pk and e.message_pk not in message_ids}
+    if missing:
+        for pk, mid in session.execute(
+            select(Message.id, Message.message_id).where(Message.id.in_(missing))
+        ):
+            message_ids[pk] = mid
+    data = ticket_json(ticket, queue_position)
+    data["messages"] = [message_json(m) for m in messages]
+    data["events"] = [event_json(e, message_ids) for e in events]
+    return data

@@ -1,0 +1,218 @@
+"""SQLAlchemy 2 models: tickets, messages, attachments, events, outbox, processed mails.
+
+The schema is changed only through the Alembic migrations in `migrations/`; a test checks
+that the models and the migrations agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, whatever the database keeps (SQLite keeps naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(40), unique=True)
+    subject: Mapped[str] = mapped_column(Text)
+    customer: Mapped[str] = mapped_column(String(320), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    category: Mapped[str | None] = mapped_column(String(100))
+    assignee: Mapped[str | None] = mapped_column(String(320))
+    # Place in line: a number from a shared counter; smaller is earlier.
+    queue_place: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    scheduled_for: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+
+    participants: Mapped[list[Participant]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="Participant.id"
+    )
+    linked_to: Mapped[Ticket | None] = relationship(remote_side=[id])
+
+    __table_args__ = (Index("ix_tickets_queue", "status", "priority", "queue_place"),)
+
+    @property
+    def ref(self) -> str:
+        return f"T-{self.id}"
+
+
+class Participant(Base):
+    """An address on the ticket's conversation (Cc) who may write to it."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    address: Mapped[str] = mapped_column(String(320))
+    ticket: Mapped[Ticket] = relationship(back_populates="participants")
+
+    __table_args__ = (UniqueConstraint("ticket_id", "address"),)
+
+
+class Message(Base):
+    """A mail on a ticket: inbound (customer, technician, auto-reply...) or outbound notice."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    # Unique across the store: the same Message-ID ingested twice adds nothing.
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(20))
+    from_addr: Mapped[str] = mapped_column(String(320))
+    from_name: Mapped[str] = mapped_column(Text, default="")
+    to_addrs: Mapped[str] = mapped_column(Text, default="")
+    cc_addrs: Mapped[str] = mapped_column(Text, default="")
+    subject: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    full_text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = deferred(mapped_column(Text))
+    in_reply_to: Mapped[str] = mapped_column(Text, default="")
+    references: Mapped[str] = mapped_column(Text, default="")
+    date_header: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    source_key: Mapped[str | None] = mapped_column(String(500))
+    raw: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+
+    attachments: Mapped[list[AttachmentRow]] = relationship(
+        cascade="all, delete-orphan", order_by="AttachmentRow.id"
+    )
+    outbox: Mapped[OutboxItem | None] = relationship(back_populates="message")
+
+
+class AttachmentRow(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+
+
+class TicketEvent(Base):
+    """The ticket's history: status changes and every other thing that happened, with cause."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(320))
+    cause: Mapped[str] = mapped_column(Text)
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+
+
+class OutboxItem(Base):
+    """A notice waiting to be sent, written in the same transaction as its cause."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
+    notice: Mapped[str] = mapped_column(String(30))
+    recipient: Mapped[str] = mapped_column(String(320))
+    raw: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    state: Mapped[str] = mapped_column(String(12))  # pending | sent | failed | suppressed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    message: Mapped[Message] = relationship(back_populates="outbox")
+
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+
+class ProcessedMail(Base):
+    """Every mail a source handed us, by its source key: re-fetching it is a no-op."""
+
+    __tablename__ = "processed_mails"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_key: Mapped[str] = mapped_column(String(500), unique=True)
+    message_key: Mapped[str | None] = mapped_column(String(998))
+    outcome: Mapped[str] = mapped_column(String(20))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class QuarantinedMail(Base):
+    """A mail that could not become a ticket entry: raw bytes kept, reason recorded."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_key: Mapped[str] = mapped_column(String(500), index=True)
+    mailbox: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    sender: Mapped[str] = mapped_column(Text, default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(12), default="held")  # held | released
+
+
+class Counter(Base):
+    """Named counters, incremented atomically (the queue's place in line)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

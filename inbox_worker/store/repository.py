@@ -1,0 +1,161 @@
+"""Queries and small writes on the store, named for what the service asks of it.
+
+Every function takes the caller's session: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import case, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from inbox_worker.domain.model import PRIORITY_RANK, QUEUED_STATUSES, Priority
+from inbox_worker.errors import UnknownTicketError
+from inbox_worker.store.models import (
+    Counter,
+    Message,
+    ProcessedMail,
+    QuarantinedMail,
+    Ticket,
+)
+
+QUEUE_COUNTER = "queue_place"
+
+
+def is_processed(session: Session, source_key: str) -> bool:
+    return (
+        session.scalar(select(ProcessedMail.id).where(ProcessedMail.source_key == source_key))
+        is not None
+    )
+
+
+def record_processed(
+    session: Session,
+    *,
+    source_key: str,
+    message_key: str | None,
+    outcome: str,
+    now: datetime,
+    ticket_id: int | None = None,
+    detail: str = "",
+) -> None:
+    session.add(
+        ProcessedMail(
+            source_key=source_key,
+            message_key=message_key,
+            outcome=outcome,
+            ticket_id=ticket_id,
+            detail=detail,
+            at=now,
+        )
+    )
+
+
+def message_exists(session: Session, message_id: str) -> bool:
+    return session.scalar(select(Message.id).where(Message.message_id == message_id)) is not None
+
+
+def ticket_by_token(session: Session, tokens: Sequence[str]) -> Ticket | None:
+    for token in tokens:
+        ticket = session.scalar(
+            select(Ticket).where(Ticket.token == token).options(selectinload(Ticket.participants))
+        )
+        if ticket is not None:
+            return ticket
+    return None
+
+
+def ticket_by_message_ids(session: Session, message_ids: Sequence[str]) -> Ticket | None:
+    """The ticket of the most recent known message among ``message_ids``."""
+    ids = [m for m in dict.fromkeys(message_ids) if m][:200]
+    if not ids:
+        return None
+    ticket_id = session.scalar(
+        select(Message.ticket_id).where(Message.message_id.in_(ids)).order_by(Message.id.desc())
+    )
+    if ticket_id is None:
+        return None
+    return session.scalar(
+        select(Ticket).where(Ticket.id == ticket_id).options(selectinload(Ticket.participants))
+    )
+
+
+def lock_ticket(session: Session, ticket_id: int) -> Ticket:
+    """Re-read a ticket under a row lock (PostgreSQL) before changing it."""
+    ticket = session.scalar(
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert ticket is not None
+    return ticket
+
+
+def next_queue_place(session: Session) -> int:
+    """An atomically incremented counter: the back of the queue."""
+    value = session.scalar(
+        update(Counter)
+        .where(Counter.name == QUEUE_COUNTER)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    )
+    if value is None:
+        session.add(Counter(name=QUEUE_COUNTER, value=1))
+        session.flush()
+        return 1
+    return int(value)
+
+
+def _priority_rank():  # type: ignore[no-untyped-def]
+    return case(
+        {p.value: rank for p, rank in PRIORITY_RANK.items()},
+        value=Ticket.priority,
+        else_=PRIORITY_RANK[Priority.NORMAL],
+    )
+
+
+def queue(session: Session) -> list[Ticket]:
+    """Every ticket in Open or Customer-Reply, by priority then place in line."""
+    return list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.status.in_([s.value for s in QUEUED_STATUSES]))
+            .order_by(_priority_rank(), Ticket.queue_place, Ticket.id)
+        )
+    )
+
+
+def queue_positions(session: Session) -> dict[int, int]:
+    return {ticket.id: index for index, ticket in enumerate(queue(session), start=1)}
+
+
+def list_tickets(session: Session, statuses: Iterable[str] | None = None) -> list[Ticket]:
+    query = select(Ticket).order_by(Ticket.id)
+    if statuses:
+        query = query.where(Ticket.status.in_(list(statuses)))
+    return list(session.scalars(query))
+
+
+REF_PATTERN = re.compile(r"^(?:T-?)?(\d{1,18})$", re.IGNORECASE)
+
+
+def find_ticket(session: Session, ref: str) -> Ticket:
+    """A ticket by its ref (``T-42``, ``42``) or its token; UnknownTicketError otherwise."""
+    text = ref.strip()
+    match = REF_PATTERN.match(text)
+    ticket: Ticket | None = None
+    if match:
+        ticket = session.get(Ticket, int(match.group(1)))
+    if ticket is None and text:
+        ticket = session.scalar(select(Ticket).where(Ticket.token == text.upper()))
+    if ticket is None:
+        raise UnknownTicketError(f"no ticket {ref!r}")
+    return ticket
+
+
+def add_quarantine(session: Session, record: QuarantinedMail) -> None:
+    session.add(record)
