@@ -23,7 +23,7 @@ from inbox_worker.app import App, build_app, fixed_clock, system_clock
 from inbox_worker.config import load_settings
 from inbox_worker.errors import ConfigError, InboxWorkerError, NotYetAvailable
 from inbox_worker.mail.maildir import RawSource
-from inbox_worker.service import views
+from inbox_worker.service import quarantine, views
 from inbox_worker.service.mailbox_run import process_mailbox
 from inbox_worker.store import repository as repo
 
@@ -67,6 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
     show = ticket_commands.add_parser("show", help="one ticket with messages and history")
     show.add_argument("ref", help="T-42, 42, or the ticket's token")
     show.add_argument("--json", action="store_true")
+
+    quarantine = commands.add_parser("quarantine", help="mails that could not be processed")
+    quarantine_commands = quarantine.add_subparsers(dest="quarantine_command", required=True,
+                                                    metavar="ACTION")
+    q_list = quarantine_commands.add_parser("list", help="quarantined mails")
+    q_list.add_argument("--all", action="store_true", help="include released ones")
+    q_list.add_argument("--json", action="store_true")
+    q_show = quarantine_commands.add_parser("show", help="one quarantined mail, raw")
+    q_show.add_argument("id")
+    q_show.add_argument("--json", action="store_true")
+    q_retry = quarantine_commands.add_parser("retry", help="process a quarantined mail again")
+    q_retry.add_argument("id")
+    q_retry.add_argument("--json", action="store_true")
 
     templates = commands.add_parser("templates", help="notice templates")
     template_commands = templates.add_subparsers(dest="templates_command", required=True,
@@ -203,6 +216,44 @@ def cmd_tickets(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quarantine(app: App, args: argparse.Namespace) -> int:
+    action = args.quarantine_command
+    if action == "retry":
+        result = quarantine.retry_quarantined(app.sessions, app.ingestor, args.id, app.clock())
+        data = {"outcome": result.outcome, "ticket": result.ticket_ref, "detail": result.detail}
+        if args.json:
+            emit(data)
+        else:
+            print(f"{data['outcome']} {data['ticket'] or '-'} {data['detail']}")
+        return 0 if not result.quarantined else 1
+    with app.sessions() as session:
+        if action == "list":
+            rows = [quarantine.quarantine_json(r)
+                    for r in quarantine.list_quarantine(session, include_released=args.all)]
+            if args.json:
+                emit(rows)
+            else:
+                for row in rows or [None]:
+                    if row is None:
+                        print("(quarantine is empty)")
+                        break
+                    print(f"{row['id']:>5} {row['created_at']} {row['size']:>9} "
+                          f"{row['sender'] or '-':<30} {row['reason']}")
+            return 0
+        record = quarantine.get_quarantined(session, args.id)
+        data = quarantine.quarantine_json(record)
+        raw = record.raw
+    if args.json:
+        data["raw"] = raw.decode("utf-8", "replace")
+        emit(data)
+    else:
+        for key, value in data.items():
+            print(f"{key}: {value}")
+        print()
+        sys.stdout.write(raw.decode("utf-8", "replace"))
+    return 0
+
+
 def _summary_line(total: int, outcomes: dict[str, int]) -> str:
     parts = ", ".join(f"{count} {name}" for name, count in sorted(outcomes.items()))
     return f"{total} mail(s) processed" + (f": {parts}" if parts else "")
@@ -240,6 +291,7 @@ HANDLERS = {
     "ingest": cmd_ingest,
     "queue": cmd_queue,
     "tickets": cmd_tickets,
+    "quarantine": cmd_quarantine,
 }
 
 

@@ -89,7 +89,7 @@ _REPLY_WORDS = (
     "tr", "réf", "ref", "rif", "r", "i", "rv", "res", "enc", "odp", "pd", "ynt", "ilt", "İlt",
     "vá", "továbbítás", "απ", "σχετ", "πρθ", "отв", "ответ", "пересл", "回复", "答复", "转发",
     "回覆", "轉寄", "轉發", "답장", "회신", "전달",
-)
+)  # fmt: skip
 _COUNTER = r"(?:\[\d+\]|\(\d+\)|\^\d+)"  # Re[2]:, Re(2):, Re^2:
 _REPLY_PREFIXES_RE = re.compile(
     r"^(?:\s*(?:"

@@ -139,6 +139,8 @@ class Ingestor:
 
         ticket = repo.lock_ticket(session, choice.ticket_id)
         ticket = writer.apply_reply(ticket, incoming, self.policy)
+        if choice.stranger_with_token and by_token is not None:
+            writer.note_stranger_token(by_token, ticket, mail)
         return IngestResult("threaded", ticket.ref, message_key, detail=f"via {choice.via}")
 
     def _authenticated(self, mail: InboundMail) -> bool:

@@ -93,8 +93,6 @@ class TicketWriter:
             return ticket
         self.apply_transition(ticket, transition, actor=mail.from_addr,
                               cause=_cause(kind, mail), message=message)
-        if kind is MailKind.TECHNICIAN:
-            ticket.answered_at = self.now if ticket.status == Status.ANSWERED.value else None
         return ticket
 
     def apply_transition(
@@ -114,6 +112,7 @@ class TicketWriter:
         ticket.status = transition.status.value
         ticket.closed_at = transition.closed_at
         ticket.scheduled_for = transition.scheduled_for
+        ticket.answered_at = transition.answered_at
         if transition.place == "back":
             ticket.queue_place = repo.next_queue_place(self.session)
         ticket.updated_at = self.now
@@ -123,7 +122,7 @@ class TicketWriter:
     def note_stranger_token(self, target: Ticket, opened: Ticket, mail: InboundMail) -> None:
         """Leave a trace on the ticket whose token a stranger used (not revealed to them)."""
         self.add_event(target, "stranger-token", target.status, target.status, mail.from_addr,
-                       f"{mail.from_addr} may not write to this ticket; opened {opened.ref}", None)
+                       f"{mail.from_addr} may not write to this ticket; the mail went to {opened.ref}", None)
         self.add_event(opened, "stranger-token", opened.status, opened.status, mail.from_addr,
                        "the subject carried another ticket's token; not attached to it", None)
 

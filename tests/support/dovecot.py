@@ -1,9 +1,9 @@
 """A real, standalone Dovecot IMAP server on 127.0.0.1 for the integration tests.
 
 Owns: writing a self-contained configuration into a temporary directory, starting the
-master process in the foreground, waiting for the greeting, users (a passwd-file with
-``{PLAIN}`` passwords, re-read by Dovecot on change, so users are added without a
-restart), and a few test helpers that talk IMAP (append, list) or doveadm (UIDVALIDITY).
+master process in the foreground, waiting for the greeting, users (one passwd-file per
+user with a ``{PLAIN}`` password, so users are added without a reload), and a few test
+helpers that talk IMAP (append, list) or doveadm (UIDVALIDITY).
 
 Nothing here is skipped when Dovecot is missing: the CI script installs it, and a missing
 server is a broken test environment, reported as `DovecotUnavailable`.
@@ -72,7 +72,7 @@ class Dovecot:
         self.root = Path(tempfile.mkdtemp(prefix="iw-dovecot-", dir="/tmp"))
         self.root.chmod(0o755)
         self.home = self.root / "home"
-        self.passwd = self.root / "passwd"
+        self.passwd_dir = self.root / "passwd.d"
         self.config = self.root / "dovecot.conf"
         self.log = self.root / "dovecot.log"
         self.users: dict[str, str] = {}
@@ -84,8 +84,7 @@ class Dovecot:
         self.home.mkdir()
         # Dovecot creates each user's home as uid mail, so their parent must be mail's.
         shutil.chown(self.home, "mail", "mail")
-        self.passwd.write_text("")
-        self.passwd.chmod(0o644)
+        self.passwd_dir.mkdir()
         capability = ""
         if self.hidden:
             shown = [c for c in DEFAULT_CAPABILITIES if c not in self.hidden]
@@ -101,15 +100,19 @@ listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# Tests try wrong passwords on purpose; the 2 s anti-brute-force delay only slows them.
+auth_failure_delay = 0
 default_internal_user = dovecot
 default_internal_group = dovecot
 default_login_user = dovenull
 first_valid_uid = 1
 mail_location = maildir:~/Maildir
 {capability}
+# One file per user: Dovecot re-reads a changed passwd-file at most once a second, so a
+# user added right after another's login would be refused; a new path is read at once.
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN {self.passwd}
+  args = scheme=PLAIN {self.passwd_dir}/%u
 }}
 userdb {{
   driver = static
@@ -210,10 +213,14 @@ service stats {{
     def add_user(self, name: str, password: str) -> None:
         if ":" in name or ":" in password or "\n" in name + password:
             raise ValueError("user names and passwords must not contain ':' or newlines")
+        if "/" in name or name.startswith("."):
+            raise ValueError("user names must not contain '/' or start with '.'")
+        if name in self.users:
+            raise ValueError(f"user {name} exists already")
         self.users[name] = password
-        # Dovecot notices the changed file on the next login; no reload needed.
-        with self.passwd.open("a") as f:
-            f.write(f"{name}:{{PLAIN}}{password}\n")
+        path = self.passwd_dir / name
+        path.write_text(f"{name}:{{PLAIN}}{password}\n")
+        path.chmod(0o644)
 
     def client(self, user: str) -> IMAPClient:
         """A logged-in IMAPClient for ``user``; the caller logs out (use ``with``)."""

@@ -1,0 +1,472 @@
+"""The IMAP mailbox source (imapclient): connection, UID cursor, move/flag after commit, IDLE.
+
+Owns everything that speaks IMAP for reading the support mailbox. Mails are keyed
+``imap:FOLDER:UIDVALIDITY:UID``; a key is only ever acted on while the folder still has
+that UIDVALIDITY, so a renumbered mailbox can never make us move a different mail.
+
+Taking a mail off the to-do list:
+
+- the server offers MOVE (RFC 6851): `mark_done` moves it to ``processed_folder`` and
+  `quarantine` to ``quarantine_folder``; both folders are created when missing.
+- no MOVE: `mark_done` adds the keyword ``$InboxWorkerDone`` and leaves the mail where it
+  is (a COPY + expunge fallback could lose the mail between the two steps, and the keyword
+  is one atomic STORE); `quarantine` COPYs, then sets ``\\Deleted`` and the keyword and, with
+  UIDPLUS, expunges exactly that UID. Without UIDPLUS nothing is expunged, since a plain
+  EXPUNGE would also remove mails that other clients marked deleted.
+- `fetch` always searches ``NOT DELETED NOT KEYWORD $InboxWorkerDone``, so either way of
+  marking (and a mailbox that changed server) is honoured.
+
+Mails over ``max_message_bytes`` (0 = no limit) are not downloaded: `fetch` yields an
+`OversizedMail` whose ``raw`` is only the header (at most 64 KiB) and whose ``size`` is the
+size the server declared; the pipeline quarantines it with the reason.
+
+Errors become `MailboxAuthError` (credentials refused) or `MailboxError` (everything else),
+each one line. A connection that broke is dropped; the next call connects again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import LoginError
+
+from inbox_worker.config import MailboxSettings
+from inbox_worker.errors import MailboxAuthError, MailboxError
+from inbox_worker.mail.source import FetchedMail
+
+log = logging.getLogger(__name__)
+
+DONE_KEYWORD = b"$InboxWorkerDone"
+TODO_CRITERIA = ["NOT", "DELETED", "NOT", "KEYWORD", DONE_KEYWORD.decode()]
+HEADER_PEEK_BYTES = 64 * 1024
+# Besides batch_size, cap the bytes asked for in one FETCH: 50 mails of 20 MB each would
+# otherwise all sit in memory at once.
+BATCH_BYTES = 32 * 1024 * 1024
+# RFC 2177: servers may drop an IDLE after 30 minutes of silence, so re-issue it earlier.
+IDLE_RENEW_SECONDS = 25 * 60
+
+
+@dataclass(frozen=True)
+class OversizedMail(FetchedMail):
+    """A mail over ``max_message_bytes``: ``raw`` is only its header; ``size`` the full size."""
+
+    size: int = 0
+
+
+def make_key(folder: str, uidvalidity: int, uid: int) -> str:
+    return f"imap:{folder}:{uidvalidity}:{uid}"
+
+
+def parse_key(key: str) -> tuple[str, int, int]:
+    """``imap:FOLDER:UIDVALIDITY:UID`` -> (folder, uidvalidity, uid); folders may hold ':'."""
+    scheme, _, rest = key.partition(":")
+    parts = rest.rsplit(":", 2)
+    if scheme != "imap" or len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        raise MailboxError(f"not an IMAP mail key: {key!r}")
+    return parts[0], int(parts[1]), int(parts[2])
+
+
+def plan_batches(
+    uids: list[int], sizes: dict[int, int], limit: int, budget: int = BATCH_BYTES
+) -> Iterator[tuple[list[int], bool]]:
+    """Split ``uids`` (in order) into FETCH groups: (uids, oversized).
+
+    Oversized mails (``limit`` > 0) go alone; the others are grouped until ``budget`` bytes.
+    UIDs without a size vanished since the search and are left out.
+    """
+    group: list[int] = []
+    total = 0
+    for uid in uids:
+        if uid not in sizes:
+            continue
+        size = sizes[uid]
+        if limit and size > limit:
+            if group:
+                yield group, False
+                group, total = [], 0
+            yield [uid], True
+            continue
+        if group and total + size > budget:
+            yield group, False
+            group, total = [], 0
+        group.append(uid)
+        total += size
+    if group:
+        yield group, False
+
+
+_BYTES_REPR = re.compile(r"""^b(['"])(.*)\1$""", re.S)
+_DOVECOT_TIMING = re.compile(r"\s*\(\d+\.\d+ \+ \d+\.\d+(?: \+ \d+\.\d+)? secs\)\.?$")
+
+
+def _reason(exc: BaseException) -> str:
+    """The server's words on one line, without imaplib's b'...' or Dovecot's timings."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    match = _BYTES_REPR.match(text)
+    if match:
+        text = match.group(2)
+    return _DOVECOT_TIMING.sub("", text)[:300]
+
+
+class ImapSource:
+    """A `MailSource` reading one folder of an IMAP mailbox. Connects lazily."""
+
+    def __init__(
+        self,
+        settings: MailboxSettings,
+        *,
+        client_factory: Callable[..., IMAPClient] = IMAPClient,
+    ) -> None:
+        self.settings = settings
+        self.name = f"imap://{settings.host}:{settings.port}/{settings.folder}"
+        self._where = f"{settings.host}:{settings.port}"
+        self._factory = client_factory
+        self._client: IMAPClient | None = None
+        self._selected: tuple[str, int] | None = None  # (folder, UIDVALIDITY)
+        self._can_keyword = True
+        # Highest UID known in the folder at the last look; newer UIDs are "new mail".
+        self._high_uid: int | None = None
+        self._uidvalidity_seen: tuple[str, int] | None = None
+        self._folders_made: set[str] = set()
+        self._idling = False
+
+    # -- connection --------------------------------------------------------------------
+
+    def connect(self) -> None:
+        """Connect and log in, unless connected. Raises MailboxError / MailboxAuthError."""
+        if self._client is None:
+            self._client = self._open()
+
+    def _open(self) -> IMAPClient:
+        s = self.settings
+        # Resolve the secret first: a configuration error should not cost a connection.
+        if s.auth == "xoauth2":
+            secret = s.oauth2_token.resolve("[mailbox] oauth2_token")
+        else:
+            secret = s.password.resolve("[mailbox] password")
+        context = self._tls_context() if s.security != "none" else None
+        with self._guard("connecting"):
+            client = self._factory(
+                s.host,
+                port=s.port,
+                ssl=s.security == "tls",
+                ssl_context=context if s.security == "tls" else None,
+                timeout=s.timeout,
+            )
+        try:
+            with self._guard("starting TLS"):
+                if s.security == "starttls":
+                    if not client.has_capability("STARTTLS"):
+                        raise MailboxError(
+                            f"IMAP server {self._where} does not offer STARTTLS; "
+                            'use security = "tls" (port 993), or "none" on a trusted network'
+                        )
+                    client.starttls(context)
+            self._login(client, secret)
+        except BaseException:
+            _shutdown_quietly(client)
+            raise
+        log.info("imap connected server=%s user=%s", self._where, s.username)
+        return client
+
+    def _tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=self.settings.ca_file or None)
+        if not self.settings.tls_verify:
+            # Only when configured: a self-signed server on a network the admin trusts.
+            log.warning("imap TLS certificate verification is off server=%s", self._where)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def _login(self, client: IMAPClient, secret: str) -> None:
+        s = self.settings
+        how = "XOAUTH2 login" if s.auth == "xoauth2" else "login"
+        try:
+            if s.auth == "xoauth2":
+                client.oauth2_login(s.username, secret)
+            else:
+                client.login(s.username, secret)
+        except LoginError as exc:
+            raise MailboxAuthError(
+                f"IMAP {how} to {self._where} as {s.username} refused: {_reason(exc)}"
+            ) from None
+        except (IMAPClient.Error, OSError) as exc:
+            raise MailboxError(f"IMAP {how} to {self._where} failed: {_reason(exc)}") from None
+
+    def _connected(self) -> IMAPClient:
+        self.connect()
+        assert self._client is not None
+        return self._client
+
+    def _drop(self) -> None:
+        client, self._client = self._client, None
+        self._selected = None
+        self._idling = False
+        if client is not None:
+            _shutdown_quietly(client)
+
+    def close(self) -> None:
+        """Log out; a connection that is already dead is simply forgotten."""
+        client, self._client = self._client, None
+        self._selected = None
+        if client is None:
+            return
+        try:
+            client.logout()
+        except (IMAPClient.Error, OSError):
+            _shutdown_quietly(client)
+
+    @contextmanager
+    def _guard(self, doing: str) -> Iterator[None]:
+        """Turn library and socket errors into one-line MailboxErrors."""
+        try:
+            yield
+        except MailboxError:
+            raise
+        except IMAPClient.AbortError as exc:  # the connection is gone
+            self._drop()
+            raise MailboxError(f"IMAP {self._where}: connection lost while {doing}: "
+                               f"{_reason(exc)}") from None
+        except IMAPClient.Error as exc:  # NO/BAD: the connection is still usable
+            raise MailboxError(f"IMAP {self._where}: {doing} failed: {_reason(exc)}") from None
+        except ssl.SSLError as exc:
+            self._drop()
+            raise MailboxError(f"IMAP {self._where}: TLS failed while {doing}: {_reason(exc)} "
+                               "(is this a TLS port? is the certificate trusted?)") from None
+        except OSError as exc:  # refused, unreachable, DNS, timeouts
+            self._drop()
+            raise MailboxError(f"IMAP {self._where}: {doing} failed: {_reason(exc)}") from None
+
+    # -- folder state ------------------------------------------------------------------
+
+    def _select(self, client: IMAPClient, folder: str) -> dict[bytes, Any]:
+        self._selected = None  # a failed SELECT leaves no folder selected
+        with self._guard(f"selecting folder {folder!r}"):
+            info = client.select_folder(folder)
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        if self._high_uid is None or self._uidvalidity_seen != (folder, uidvalidity):
+            # First look, or UIDs renumbered: what exists now is not "new mail".
+            self._high_uid = int(info.get(b"UIDNEXT", 1)) - 1
+            self._uidvalidity_seen = (folder, uidvalidity)
+        self._selected = (folder, uidvalidity)
+        flags = info.get(b"PERMANENTFLAGS", ())
+        self._can_keyword = b"\\*" in flags or DONE_KEYWORD in flags
+        return info
+
+    def _select_afresh(self, folder: str) -> dict[bytes, Any]:
+        """SELECT ``folder``; on a new connection if the one we held turns out dead.
+
+        The server may have closed an idle connection (timeout, restart) since our last
+        command; SELECT has no side effects, so one retry on a fresh connection is safe.
+        """
+        reused = self._client is not None
+        try:
+            return self._select(self._connected(), folder)
+        except MailboxError:
+            if not reused or self._client is not None:
+                raise  # a refusal, not a lost connection
+            log.info("imap reconnecting server=%s", self._where)
+            return self._select(self._connected(), folder)
+
+    def _selected_uidvalidity(self, client: IMAPClient, folder: str) -> int:
+        if self._selected is None or self._selected[0] != folder:
+            self._select(client, folder)
+        assert self._selected is not None
+        return self._selected[1]
+
+    def _ensure_folder(self, client: IMAPClient, folder: str) -> None:
+        if folder in self._folders_made:
+            return
+        with self._guard(f"creating folder {folder!r}"):
+            if not client.folder_exists(folder):
+                try:
+                    client.create_folder(folder)
+                except IMAPClient.Error:
+                    # Another worker may have just created it; only then is this fine.
+                    if not client.folder_exists(folder):
+                        raise
+                client.subscribe_folder(folder)
+        self._folders_made.add(folder)
+
+    # -- MailSource --------------------------------------------------------------------
+
+    def fetch(self) -> Iterator[FetchedMail]:
+        """The mails still to do in the folder, oldest UID first, ``batch_size`` at a time.
+
+        Bodies are read with BODY.PEEK[], so fetching never sets \\Seen. Mails may be marked
+        done while this iterates. If the folder's UIDVALIDITY changes meanwhile, this stops
+        with MailboxError rather than read UIDs that now name other mails.
+        """
+        s = self.settings
+        folder = s.folder
+        info = self._select_afresh(folder)  # always: a new UIDVALIDITY, new mails
+        client = self._connected()
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        with self._guard(f"searching {folder!r}"):
+            uids = sorted(client.search(TODO_CRITERIA))
+        self._high_uid = max([int(info.get(b"UIDNEXT", 1)) - 1, *uids])
+        log.info("imap to do folder=%s uidvalidity=%s count=%d", folder, uidvalidity, len(uids))
+        batch_size = max(1, s.batch_size)
+        for start in range(0, len(uids), batch_size):
+            chunk = uids[start : start + batch_size]
+            client = self._connected()
+            if self._selected_uidvalidity(client, folder) != uidvalidity:
+                raise MailboxError(
+                    f"IMAP {self._where}: UIDVALIDITY of {folder!r} changed during fetch; "
+                    "fetch again"
+                )
+            with self._guard(f"fetching sizes in {folder!r}"):
+                found = client.fetch(chunk, ["RFC822.SIZE"])
+            sizes = {uid: int(data[b"RFC822.SIZE"]) for uid, data in found.items()}
+            for group, oversized in plan_batches(chunk, sizes, s.max_message_bytes):
+                item = f"BODY.PEEK[HEADER]<0.{HEADER_PEEK_BYTES}>" if oversized else "BODY.PEEK[]"
+                with self._guard(f"fetching mails in {folder!r}"):
+                    bodies = client.fetch(group, [item])
+                for uid in group:
+                    data = bodies.get(uid)
+                    if data is None:
+                        continue  # moved away by another worker since the search
+                    key = make_key(folder, uidvalidity, uid)
+                    if oversized:
+                        raw = data.get(b"BODY[HEADER]<0>") or data.get(b"BODY[HEADER]") or b""
+                        log.warning("imap oversized key=%s size=%d", key, sizes[uid])
+                        yield OversizedMail(key=key, raw=raw, mailbox=folder, size=sizes[uid])
+                    else:
+                        yield FetchedMail(key=key, raw=data[b"BODY[]"], mailbox=folder)
+
+    def mark_done(self, mail: FetchedMail) -> None:
+        """Take a committed mail off the to-do list: MOVE to processed, else the keyword."""
+        client, uid = self._locate(mail)
+        if client.has_capability("MOVE"):
+            self._move(client, uid, self.settings.processed_folder)
+        elif self._can_keyword:
+            with self._guard(f"flagging {mail.key}"):
+                client.add_flags([uid], [DONE_KEYWORD], silent=True)
+        else:
+            self._copy_out(client, uid, self.settings.processed_folder)
+        log.info("imap done key=%s", mail.key)
+
+    def quarantine(self, mail: FetchedMail) -> None:
+        """Put a mail aside in the quarantine folder, out of the to-do list."""
+        client, uid = self._locate(mail)
+        if client.has_capability("MOVE"):
+            self._move(client, uid, self.settings.quarantine_folder)
+        else:
+            self._copy_out(client, uid, self.settings.quarantine_folder)
+        log.info("imap quarantined key=%s folder=%s", mail.key, self.settings.quarantine_folder)
+
+    def _locate(self, mail: FetchedMail) -> tuple[IMAPClient, int]:
+        """The client and UID for ``mail``, provided the UIDVALIDITY still matches.
+
+        A changed UIDVALIDITY raises MailboxError and nothing is touched: the mail is
+        fetched again under its new key, and the database recognises it by Message-ID.
+        """
+        folder, uidvalidity, uid = parse_key(mail.key)
+        client = self._connected()
+        current = self._selected_uidvalidity(client, folder)
+        if current != uidvalidity:
+            raise MailboxError(
+                f"IMAP {self._where}: {mail.key} is stale: UIDVALIDITY of {folder!r} is now "
+                f"{current}; the mail was left in place and will be fetched again"
+            )
+        return client, uid
+
+    def _move(self, client: IMAPClient, uid: int, folder: str) -> None:
+        self._ensure_folder(client, folder)
+        with self._guard(f"moving UID {uid} to {folder!r}"):
+            # A UID already gone (another worker moved it) is an OK no-op on the server.
+            client.move([uid], folder)
+
+    def _copy_out(self, client: IMAPClient, uid: int, folder: str) -> None:
+        self._ensure_folder(client, folder)
+        with self._guard(f"copying UID {uid} to {folder!r}"):
+            client.copy([uid], folder)
+            flags = [b"\\Deleted", DONE_KEYWORD] if self._can_keyword else [b"\\Deleted"]
+            client.add_flags([uid], flags, silent=True)
+            if client.has_capability("UIDPLUS"):
+                client.uid_expunge([uid])
+
+    # -- waiting for mail --------------------------------------------------------------
+
+    @property
+    def idling(self) -> bool:
+        """True while `idle_wait` is parked in IDLE (for status output and tests)."""
+        return self._idling
+
+    def idle_wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for new mail; True as soon as there is some.
+
+        "New" means a UID above the highest one seen by the last `fetch` (or by the first
+        look, if nothing was fetched yet), so mail that arrived while we were busy counts
+        too. Uses IDLE where offered, renewed every 25 minutes; otherwise sleeps and looks.
+        """
+        folder = self.settings.folder
+        deadline = time.monotonic() + timeout
+        if self._selected is None or self._selected[0] != folder:
+            self._select_afresh(folder)
+        client = self._connected()
+        if self._has_new_mail(client):
+            return True
+        if not client.has_capability("IDLE"):
+            time.sleep(max(0.0, deadline - time.monotonic()))
+            return self._has_new_mail(self._connected())
+        while time.monotonic() < deadline:
+            if self._idle_once(client, min(deadline, time.monotonic() + IDLE_RENEW_SECONDS)):
+                return True
+        return False
+
+    def _has_new_mail(self, client: IMAPClient) -> bool:
+        assert self._high_uid is not None  # set by every SELECT
+        with self._guard("looking for new mail"):
+            # "n:*" always matches the last mail, even below n: hence the filter.
+            found = client.search(["UID", f"{self._high_uid + 1}:*", *TODO_CRITERIA])
+        return any(uid > self._high_uid for uid in found)
+
+    def _idle_once(self, client: IMAPClient, until: float) -> bool:
+        """One IDLE command until ``until``; True if the server announced new mail."""
+        seen: list[Any] = []
+        try:
+            with self._guard("waiting in IDLE"):
+                client.idle()
+                self._idling = True
+                while not _announces_mail(seen) and (left := until - time.monotonic()) > 0:
+                    responses = client.idle_check(timeout=left)
+                    seen.extend(responses)
+                    if not responses and until - time.monotonic() > 0.05:
+                        # Woken with nothing to read: the server may have closed the
+                        # connection. Leaving IDLE tells (a dead socket fails there).
+                        break
+                self._idling = False
+                _, tail = client.idle_done()
+                seen.extend(tail)
+        except BaseException:
+            # Interrupted mid-IDLE (or the connection broke): its state is unknown.
+            self._drop()
+            raise
+        return _announces_mail(seen)
+
+
+def _announces_mail(responses: list[Any]) -> bool:
+    """EXISTS means the folder grew; BYE means the server is closing: look at it."""
+    for response in responses:
+        if len(response) >= 2 and response[1] == b"EXISTS":
+            return True
+        if response and response[0] == b"BYE":
+            said = b" ".join(r for r in response[1:] if isinstance(r, bytes))
+            raise MailboxError(f"IMAP server closed the connection: {_reason(said)}")
+    return False
+
+
+def _shutdown_quietly(client: IMAPClient) -> None:
+    try:
+        client.shutdown()
+    except (IMAPClient.Error, OSError):
+        pass  # already closed: nothing left to release

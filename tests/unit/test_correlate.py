@@ -1,0 +1,261 @@
+"""Threading (PRODUCT.md section 3): tokens, subjects as clients mangle them, the choice."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from inbox_worker.domain.correlate import (
+    CROCKFORD,
+    ThreadChoice,
+    TicketRef,
+    choose_ticket,
+    find_tokens,
+    format_subject,
+    new_token,
+    strip_reply_prefixes,
+)
+from inbox_worker.domain.model import MailKind
+
+TOKEN = "IW-7K3M9QX2PD"
+OTHER = "IW-ABCDEFGHJK"
+
+# --- tokens -------------------------------------------------------------------------------
+
+
+def test_new_token_format() -> None:
+    token = new_token()
+    assert re.fullmatch(rf"IW-[{CROCKFORD}]{{10}}", token)
+    assert find_tokens(f"[{token}] hello") == [token]
+
+
+def test_new_token_other_prefix() -> None:
+    token = new_token("Acme")
+    assert re.fullmatch(rf"ACME-[{CROCKFORD}]{{10}}", token)
+    assert find_tokens(f"Re: [{token}]", "acme") == [token]
+    assert find_tokens(f"Re: [{token}]") == []
+
+
+def test_new_tokens_are_unique_and_spread() -> None:
+    tokens = [new_token() for _ in range(5000)]
+    assert len(set(tokens)) == len(tokens)
+    # Each position uses (nearly) the whole alphabet: no counter or clock in the token.
+    for position in range(3, 13):
+        assert len({t[position] for t in tokens}) == len(CROCKFORD)
+
+
+@pytest.mark.parametrize("prefix", ["", "I-W", "9IW", "I W", "IW.*"])
+def test_bad_prefix_is_refused(prefix: str) -> None:
+    with pytest.raises(ValueError):
+        new_token(prefix)
+    with pytest.raises(ValueError):
+        find_tokens("x", prefix)
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("Printer broken", f"[{TOKEN}] Printer broken"),
+        (f"Re: [{TOKEN}] Printer broken", f"Re: [{TOKEN}] Printer broken"),
+        (f"Re: [{TOKEN.lower()}] Printer", f"Re: [{TOKEN.lower()}] Printer"),
+        (f"[{OTHER}] Printer", f"[{TOKEN}] [{OTHER}] Printer"),
+        ("", f"[{TOKEN}]"),
+        ("Printer\r\nBcc: victim@example.org", f"[{TOKEN}] Printer Bcc: victim@example.org"),
+        ("Long subject\r\n folded", f"[{TOKEN}] Long subject folded"),
+    ],
+)
+def test_format_subject(subject: str, expected: str) -> None:
+    assert format_subject(subject, TOKEN) == expected
+
+
+REPLY_PREFIXES = [
+    "Re:", "RE:", "re:", "Re :", "RE : ", "AW:", "Aw:", "SV:", "Sv:", "Antw:", "Antwort:",
+    "Fwd:", "FWD:", "Fw:", "FW:", "WG:", "TR:", "TR :", "回复:", "回复：", "答复:", "转发:",
+    "回覆:", "轉寄:", "Ynt:", "YNT:", "Odp:", "Vs:", "VS:", "VB:", "VL:", "RV:", "RES:", "ENC:",
+    "Rif:", "R:", "I:", "Réf:", "Doorst:", "ΑΠ:", "Απ:", "ΣΧΕΤ:", "Отв:", "Ответ:", "Пересл:",
+    "답장:", "회신:", "전달:", "İLT:", "Re[2]:", "RE[12]:", "Re(3):", "Re^2:", "Re: RE:",
+    "AW: WG: Re:", "回复: 转发: Re:",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("prefix", REPLY_PREFIXES)
+def test_find_token_behind_any_reply_prefix(prefix: str) -> None:
+    assert find_tokens(f"{prefix} [{TOKEN}] Printer broken") == [TOKEN]
+    assert find_tokens(f"{prefix}[{TOKEN}] Printer broken") == [TOKEN]
+    assert find_tokens(f"{prefix}{TOKEN} Printer broken") == [TOKEN]
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        f"[{TOKEN}] Printer",
+        f"[{TOKEN.lower()}] Printer",
+        "Re: [iW-7k3M9qx2Pd] Printer",
+        f"({TOKEN}) Printer",
+        f"{TOKEN} Printer",
+        f"Printer {TOKEN}",
+        f"Printer - {TOKEN}",
+        f"{{{TOKEN}}}",
+        f"<{TOKEN}>",
+        f"'{TOKEN}',",
+        f"【{TOKEN}】打印机坏了",
+        f"打印机坏了{TOKEN}",
+        f"[ {TOKEN} ] Printer",
+        f"Ticket#{TOKEN}",
+        f"Ticket:{TOKEN}.",
+        # Folding, as left behind after the header's CRLF is unfolded, or not unfolded at all.
+        "Re: [IW- 7K3M9QX2PD] Printer",
+        "Re: [IW-\r\n 7K3M9QX2PD] Printer",
+        "Re: [IW -7K3M9QX2PD] Printer",
+        "Re: [IW-7K3M9\r\n QX2PD] Printer",
+        "Re:\r\n [IW-7K3M9QX2PD]\r\n Printer",
+        "Re:\t[IW-7K3M9QX2PD]\tPrinter",
+        # Dashes and full-width forms a client or input method substitutes.
+        "Re: [IW\u20137K3M9QX2PD]",
+        "Re: [IW\u20117K3M9QX2PD]",
+        "Re：［ＩＷ－７Ｋ３Ｍ９ＱＸ２ＰＤ］",
+    ],
+)
+def test_find_token_variants(subject: str) -> None:
+    assert find_tokens(subject) == [TOKEN]
+
+
+def test_find_token_maps_crockford_lookalikes() -> None:
+    # Typed by a person: O for 0, I and L for 1 (Crockford's decoding rule).
+    assert find_tokens("Re: [iw-0o1il23456]") == ["IW-0011123456"]
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Printer broken",
+        f"X{TOKEN} Printer",
+        f"{TOKEN}X Printer",
+        f"{TOKEN}7 Printer",
+        "AIW-7K3M9QX2PD",
+        f"{TOKEN}_old",
+        f"old_{TOKEN}",
+        f"foo-{TOKEN}",
+        f"{TOKEN}-2",
+        "IW-7K3M9QX2P",  # too short
+        "IW-7K3M9QX2PDA",  # too long
+        "IW-7K3M9QX2PU",  # U is not Crockford
+        "IW-7K3M9QX2P!",
+        "IW7K3M9QX2PD",  # no dash
+        "IWX-7K3M9QX2PD",
+        "[IX-7K3M9QX2PD]",
+        "KIWI-7K3M9QX2PD",
+    ],
+)
+def test_find_token_no_match(subject: str) -> None:
+    assert find_tokens(subject) == []
+
+
+def test_find_two_tokens_in_order_once_each() -> None:
+    subject = f"Re: [{OTHER}] Fwd: [{TOKEN}] Re: [{OTHER.lower()}] merged"
+    assert find_tokens(subject) == [OTHER, TOKEN]
+
+
+# --- reply prefixes -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", REPLY_PREFIXES)
+def test_strip_reply_prefixes(prefix: str) -> None:
+    assert strip_reply_prefixes(f"{prefix} Printer broken") == "Printer broken"
+    assert strip_reply_prefixes(f"{prefix}{prefix} Printer broken") == "Printer broken"
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("Printer broken", "Printer broken"),
+        ("Re: Re: Re: Printer", "Printer"),
+        ("RE: RE: Printer", "Printer"),
+        ("Re[2]: Printer", "Printer"),
+        ("Re:Printer", "Printer"),
+        ("Re:\r\n Printer\r\n  broken", "Printer broken"),
+        ("  Fwd:   Printer   broken  ", "Printer broken"),
+        (f"Re: [{TOKEN}] Re: Printer", f"[{TOKEN}] Re: Printer"),
+        # Words that merely start like a prefix stay.
+        ("Rex: Printer", "Rex: Printer"),
+        ("Reboot: tonight", "Reboot: tonight"),
+        ("Invoice: 42", "Invoice: 42"),
+        ("Re", "Re"),
+        ("Re: ", ""),
+        ("Subject with Re: inside", "Subject with Re: inside"),
+    ],
+)
+def test_strip_reply_prefixes_cases(subject: str, expected: str) -> None:
+    assert strip_reply_prefixes(subject) == expected
+
+
+# --- choosing the ticket ------------------------------------------------------------------
+
+TECHS = frozenset({"alice@example.com", "bob@example.com"})
+A = TicketRef(1, "carol@customer.example", frozenset({"dave@customer.example"}))
+B = TicketRef(2, "erin@other.example", frozenset())
+STRANGER = "mallory@evil.example"
+DAEMON = "mailer-daemon@mx.customer.example"
+C, AR, BO = MailKind.CUSTOMER, MailKind.AUTO_REPLY, MailKind.BOUNCE
+
+
+@pytest.mark.parametrize(
+    ("sender", "by_token", "by_headers", "kind", "expected"),
+    [
+        # By token: who may write.
+        ("carol@customer.example", A, None, C, ThreadChoice(1, "token", False)),
+        ("Carol@Customer.Example", A, None, C, ThreadChoice(1, "token", False)),
+        ("dave@customer.example", A, None, C, ThreadChoice(1, "token", False)),
+        ("alice@example.com", A, None, MailKind.TECHNICIAN, ThreadChoice(1, "token", False)),
+        (STRANGER, A, None, C, ThreadChoice(None, "new", True)),
+        ("", A, None, C, ThreadChoice(None, "new", True)),
+        # By headers: the same rule.
+        ("carol@customer.example", None, A, C, ThreadChoice(1, "headers", False)),
+        ("dave@customer.example", None, A, C, ThreadChoice(1, "headers", False)),
+        ("bob@example.com", None, A, MailKind.TECHNICIAN, ThreadChoice(1, "headers", False)),
+        (STRANGER, None, A, C, ThreadChoice(None, "new", False)),
+        (STRANGER, None, A, MailKind.LIST, ThreadChoice(None, "new", False)),
+        # Automatic mail threads by headers from anyone, by token only if it may write.
+        (DAEMON, None, A, BO, ThreadChoice(1, "headers", False)),
+        ("", None, A, BO, ThreadChoice(1, "headers", False)),
+        ("robot@vacation.example", None, A, AR, ThreadChoice(1, "headers", False)),
+        (DAEMON, A, None, BO, ThreadChoice(None, "new", True)),
+        (DAEMON, A, A, BO, ThreadChoice(1, "headers", False)),
+        ("carol@customer.example", A, None, AR, ThreadChoice(1, "token", False)),
+        ("carol@customer.example", None, A, AR, ThreadChoice(1, "headers", False)),
+        # Token and headers disagree: the token wins if the sender may write to its ticket...
+        ("carol@customer.example", A, B, C, ThreadChoice(1, "token", False)),
+        ("alice@example.com", A, B, MailKind.TECHNICIAN, ThreadChoice(1, "token", False)),
+        # ...else the headers, if the sender may write there (the stray token is logged)...
+        ("erin@other.example", A, B, C, ThreadChoice(2, "headers", True)),
+        (DAEMON, A, B, BO, ThreadChoice(2, "headers", True)),
+        # ...else a new ticket.
+        (STRANGER, A, B, C, ThreadChoice(None, "new", True)),
+        # Nothing found.
+        ("carol@customer.example", None, None, C, ThreadChoice(None, "new", False)),
+        (DAEMON, None, None, BO, ThreadChoice(None, "new", False)),
+    ],
+)
+def test_choose_ticket(
+    sender: str,
+    by_token: TicketRef | None,
+    by_headers: TicketRef | None,
+    kind: MailKind,
+    expected: ThreadChoice,
+) -> None:
+    got = choose_ticket(
+        sender, by_token=by_token, by_headers=by_headers, technicians=TECHS, kind=kind
+    )
+    assert got == expected
+
+
+def test_choose_ticket_technician_addresses_compare_case_insensitively() -> None:
+    got = choose_ticket(
+        "alice@example.com",
+        by_token=B,
+        by_headers=None,
+        technicians=frozenset({"Alice@Example.COM"}),
+        kind=MailKind.TECHNICIAN,
+    )
+    assert got == ThreadChoice(2, "token", False)
