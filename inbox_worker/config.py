@@ -277,10 +277,11 @@ def _security(section: dict[str, Any], default: str, where: str) -> str:
 def _mailbox(section: dict[str, Any]) -> MailboxSettings:
     _refuse_inline_secrets(section, "mailbox")
     url = _str(section, "url", "maildir:var/mail", "mailbox")
-    common = dict(
+    oauth2_token = _secret(section, "oauth2_token", "mailbox")
+    common: dict[str, Any] = dict(
         username=_str(section, "username", "", "mailbox"),
         password=_secret(section, "password", "mailbox", "INBOX_WORKER_IMAP_PASSWORD"),
-        oauth2_token=_secret(section, "oauth2_token", "mailbox"),
+        oauth2_token=oauth2_token,
         tls_verify=_bool(section, "tls_verify", True, "mailbox"),
         ca_file=_str(section, "ca_file", "", "mailbox"),
         processed_folder=_str(section, "processed_folder", "Processed", "mailbox"),
@@ -298,7 +299,7 @@ def _mailbox(section: dict[str, Any]) -> MailboxSettings:
             path = path[2:]
         if not path:
             raise ConfigError("[mailbox] url maildir: needs a path")
-        return MailboxSettings(kind="maildir", path=Path(path), **common)  # type: ignore[arg-type]
+        return MailboxSettings(kind="maildir", path=Path(path), **common)
     parts = urlsplit(url)
     if parts.scheme not in ("imap", "imaps") or not parts.hostname:
         raise ConfigError(
@@ -312,7 +313,7 @@ def _mailbox(section: dict[str, Any]) -> MailboxSettings:
     except ValueError as exc:
         raise ConfigError(f"[mailbox] url {url!r}: bad port") from exc
     folder = unquote(parts.path.lstrip("/")) or "INBOX"
-    if auth == "xoauth2" and not common["oauth2_token"].configured:  # type: ignore[union-attr]
+    if auth == "xoauth2" and not oauth2_token.configured:
         raise ConfigError("[mailbox] auth = xoauth2 needs oauth2_token_command or oauth2_token_env")
     return MailboxSettings(
         kind="imap",
@@ -321,7 +322,7 @@ def _mailbox(section: dict[str, Any]) -> MailboxSettings:
         folder=folder,
         security=security,
         auth=auth,
-        **common,  # type: ignore[arg-type]
+        **common,
     )
 
 

@@ -17,8 +17,8 @@ Taking a mail off the to-do list:
   marking (and a mailbox that changed server) is honoured.
 
 Mails over ``max_message_bytes`` (0 = no limit) are not downloaded: `fetch` yields an
-`OversizedMail` whose ``raw`` is only the header (at most 64 KiB) and whose ``size`` is the
-size the server declared; the pipeline quarantines it with the reason.
+`FetchedMail` whose ``raw`` is only the header (at most 64 KiB) and whose ``oversized`` is
+the size the server declared; the pipeline quarantines it with the reason.
 
 Errors become `MailboxAuthError` (credentials refused) or `MailboxError` (everything else),
 each one line. A connection that broke is dropped; the next call connects again.
@@ -31,7 +31,7 @@ import re
 import ssl
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,12 +55,6 @@ IDLE_RENEW_SECONDS = 25 * 60
 
 
 @dataclass(frozen=True)
-class OversizedMail(FetchedMail):
-    """A mail over ``max_message_bytes``: ``raw`` is only its header; ``size`` the full size."""
-
-    size: int = 0
-
-
 def make_key(folder: str, uidvalidity: int, uid: int) -> str:
     return f"imap:{folder}:{uidvalidity}:{uid}"
 
@@ -152,7 +146,10 @@ class ImapSource:
             secret = s.oauth2_token.resolve("[mailbox] oauth2_token")
         else:
             secret = s.password.resolve("[mailbox] password")
-        context = self._tls_context() if s.security != "none" else None
+        try:
+            context = self._tls_context() if s.security != "none" else None
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            raise MailboxError(f"IMAP TLS set-up failed (ca_file {s.ca_file!r}?): {exc}") from exc
         with self._guard("connecting"):
             client = self._factory(
                 s.host,
@@ -197,9 +194,9 @@ class ImapSource:
         except LoginError as exc:
             raise MailboxAuthError(
                 f"IMAP {how} to {self._where} as {s.username} refused: {_reason(exc)}"
-            ) from None
+            ) from exc
         except (IMAPClient.Error, OSError) as exc:
-            raise MailboxError(f"IMAP {how} to {self._where} failed: {_reason(exc)}") from None
+            raise MailboxError(f"IMAP {how} to {self._where} failed: {_reason(exc)}") from exc
 
     def _connected(self) -> IMAPClient:
         self.connect()
@@ -217,6 +214,7 @@ class ImapSource:
         """Log out; a connection that is already dead is simply forgotten."""
         client, self._client = self._client, None
         self._selected = None
+        self._idling = False
         if client is None:
             return
         try:
@@ -233,17 +231,20 @@ class ImapSource:
             raise
         except IMAPClient.AbortError as exc:  # the connection is gone
             self._drop()
-            raise MailboxError(f"IMAP {self._where}: connection lost while {doing}: "
-                               f"{_reason(exc)}") from None
+            raise MailboxError(
+                f"IMAP {self._where}: connection lost while {doing}: {_reason(exc)}"
+            ) from exc
         except IMAPClient.Error as exc:  # NO/BAD: the connection is still usable
-            raise MailboxError(f"IMAP {self._where}: {doing} failed: {_reason(exc)}") from None
+            raise MailboxError(f"IMAP {self._where}: {doing} failed: {_reason(exc)}") from exc
         except ssl.SSLError as exc:
             self._drop()
-            raise MailboxError(f"IMAP {self._where}: TLS failed while {doing}: {_reason(exc)} "
-                               "(is this a TLS port? is the certificate trusted?)") from None
+            raise MailboxError(
+                f"IMAP {self._where}: TLS failed while {doing}: {_reason(exc)} "
+                "(is this a TLS port? is the certificate trusted?)"
+            ) from exc
         except OSError as exc:  # refused, unreachable, DNS, timeouts
             self._drop()
-            raise MailboxError(f"IMAP {self._where}: {doing} failed: {_reason(exc)}") from None
+            raise MailboxError(f"IMAP {self._where}: {doing} failed: {_reason(exc)}") from exc
 
     # -- folder state ------------------------------------------------------------------
 
@@ -301,9 +302,10 @@ class ImapSource:
     def fetch(self) -> Iterator[FetchedMail]:
         """The mails still to do in the folder, oldest UID first, ``batch_size`` at a time.
 
-        Bodies are read with BODY.PEEK[], so fetching never sets \\Seen. Mails may be marked
-        done while this iterates. If the folder's UIDVALIDITY changes meanwhile, this stops
-        with MailboxError rather than read UIDs that now name other mails.
+        Bodies are read with BODY.PEEK[], so fetching never sets \\Seen. A mail over
+        ``max_message_bytes`` comes with ``oversized`` set, holding only its header. Mails may
+        be marked done while this iterates. If the folder's UIDVALIDITY changes meanwhile,
+        this stops with MailboxError rather than read UIDs that now name other mails.
         """
         s = self.settings
         folder = s.folder
@@ -338,7 +340,7 @@ class ImapSource:
                     if oversized:
                         raw = data.get(b"BODY[HEADER]<0>") or data.get(b"BODY[HEADER]") or b""
                         log.warning("imap oversized key=%s size=%d", key, sizes[uid])
-                        yield OversizedMail(key=key, raw=raw, mailbox=folder, size=sizes[uid])
+                        yield FetchedMail(key=key, raw=raw, mailbox=folder, oversized=sizes[uid])
                     else:
                         yield FetchedMail(key=key, raw=data[b"BODY[]"], mailbox=folder)
 
@@ -381,13 +383,12 @@ class ImapSource:
 
     def _move(self, client: IMAPClient, uid: int, folder: str) -> None:
         self._ensure_folder(client, folder)
-        with self._guard(f"moving UID {uid} to {folder!r}"):
-            # A UID already gone (another worker moved it) is an OK no-op on the server.
+        with self._guard(f"moving UID {uid} to {folder!r}"), _unless_gone(uid):
             client.move([uid], folder)
 
     def _copy_out(self, client: IMAPClient, uid: int, folder: str) -> None:
         self._ensure_folder(client, folder)
-        with self._guard(f"copying UID {uid} to {folder!r}"):
+        with self._guard(f"copying UID {uid} to {folder!r}"), _unless_gone(uid):
             client.copy([uid], folder)
             flags = [b"\\Deleted", DONE_KEYWORD] if self._can_keyword else [b"\\Deleted"]
             client.add_flags([uid], flags, silent=True)
@@ -426,6 +427,8 @@ class ImapSource:
     def _has_new_mail(self, client: IMAPClient) -> bool:
         assert self._high_uid is not None  # set by every SELECT
         with self._guard("looking for new mail"):
+            # NOOP first: the server only shows us mail added by others after a sync.
+            client.noop()
             # "n:*" always matches the last mail, even below n: hence the filter.
             found = client.search(["UID", f"{self._high_uid + 1}:*", *TODO_CRITERIA])
         return any(uid > self._high_uid for uid in found)
@@ -446,12 +449,22 @@ class ImapSource:
                         break
                 self._idling = False
                 _, tail = client.idle_done()
-                seen.extend(tail)
+                return _announces_mail(seen + list(tail))
         except BaseException:
             # Interrupted mid-IDLE (or the connection broke): its state is unknown.
             self._drop()
             raise
-        return _announces_mail(seen)
+
+
+@contextmanager
+def _unless_gone(uid: int) -> Iterator[None]:
+    """A mail already gone was taken off the to-do list by someone else (another worker)."""
+    try:
+        yield
+    except IMAPClient.Error as exc:
+        if "EXPUNGEISSUED" not in str(exc) or isinstance(exc, IMAPClient.AbortError):
+            raise
+        log.info("imap already gone uid=%s", uid)
 
 
 def _announces_mail(responses: list[Any]) -> bool:
@@ -461,12 +474,12 @@ def _announces_mail(responses: list[Any]) -> bool:
             return True
         if response and response[0] == b"BYE":
             said = b" ".join(r for r in response[1:] if isinstance(r, bytes))
-            raise MailboxError(f"IMAP server closed the connection: {_reason(said)}")
+            raise MailboxError(
+                f"IMAP server closed the connection: {said.decode(errors='replace')}"
+            )
     return False
 
 
 def _shutdown_quietly(client: IMAPClient) -> None:
-    try:
+    with suppress(IMAPClient.Error, OSError):  # already closed: nothing left to release
         client.shutdown()
-    except (IMAPClient.Error, OSError):
-        pass  # already closed: nothing left to release

@@ -21,6 +21,9 @@ class FetchedMail:
     raw: bytes = field(repr=False)
     # The logical mailbox name; used with a hash of the bytes to key mails without Message-ID.
     mailbox: str = "INBOX"
+    # Set when the source refused to download a mail over the size limit: ``raw`` then holds
+    # only its header, and this is the full size. The pipeline quarantines such a mail.
+    oversized: int | None = None
 
 
 class MailSource(Protocol):

@@ -58,6 +58,11 @@ class Ingestor:
             with self.sessions.begin() as session:
                 if repo.is_processed(session, fetched.key):
                     return IngestResult("already-processed")
+            if fetched.oversized is not None:
+                limit = self.settings.mailbox.max_message_bytes
+                return self._quarantine(
+                    fetched, f"mail of {fetched.oversized} bytes is over the limit of {limit}", now
+                )
             try:
                 mail = parse_mail(fetched.raw, max_bytes=self.settings.mailbox.max_message_bytes)
                 if not mail.from_addr:

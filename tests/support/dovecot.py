@@ -31,12 +31,13 @@ DOVEADM = "/usr/bin/doveadm"
 # starts with "+" (there is no "-CAP" syntax), so hiding one capability means naming all
 # the others. The server still *accepts* a hidden command; clients decide by the list.
 DEFAULT_CAPABILITIES = (
-    "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES "
-    "THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN "
-    "NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES "
-    "WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW "
-    "STATUS=SIZE SAVEDATE LITERAL+ NOTIFY"
-).split()
+    "IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "SORT",
+    "SORT=DISPLAY", "THREAD=REFERENCES", "THREAD=REFS", "THREAD=ORDEREDSUBJECT",
+    "MULTIAPPEND", "URL-PARTIAL", "CATENATE", "UNSELECT", "CHILDREN", "NAMESPACE", "UIDPLUS",
+    "LIST-EXTENDED", "I18NLEVEL=1", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "SEARCHRES",
+    "WITHIN", "CONTEXT=SEARCH", "LIST-STATUS", "BINARY", "MOVE", "SNIPPET=FUZZY",
+    "PREVIEW=FUZZY", "PREVIEW", "STATUS=SIZE", "SAVEDATE", "LITERAL+", "NOTIFY",
+)  # fmt: skip
 
 START_TIMEOUT = 15.0
 
@@ -99,7 +100,9 @@ protocols = imap
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+# XOAUTH2 too: Dovecot 2.3 checks the bearer token against the passdb like a password,
+# so the OAuth2 login path is exercised with the user's password as the token.
+auth_mechanisms = plain login xoauth2
 # Tests try wrong passwords on purpose; the 2 s anti-brute-force delay only slows them.
 auth_failure_delay = 0
 default_internal_user = dovecot
@@ -127,6 +130,13 @@ service imap-login {{
     port = 0
   }}
 }}
+# After a failed login, anvil's per-IP "auth penalty" delays the next logins from that
+# IP by seconds; mode 0 on its socket is Dovecot's documented way to turn it off.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 service stats {{
   unix_listener stats-writer {{
     mode = 0666
@@ -147,14 +157,19 @@ service stats {{
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if self._proc.poll() is not None:
-                err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
+                stderr = self._proc.stderr.read() if self._proc.stderr else b""
                 self._proc = None
-                raise DovecotUnavailable(f"dovecot exited at start: {err.strip()}{self._log_tail()}")
+                raise DovecotUnavailable(
+                    f"dovecot exited at start: {stderr.decode(errors='replace').strip()}"
+                    + self._log_tail()
+                )
             if self._greets():
                 return
             if time.monotonic() > deadline:
                 self.stop()
-                raise DovecotUnavailable(f"dovecot did not answer on port {self.imap_port}{self._log_tail()}")
+                raise DovecotUnavailable(
+                    f"dovecot did not answer on port {self.imap_port}" + self._log_tail()
+                )
             time.sleep(0.02)
 
     def _greets(self) -> bool:
@@ -266,8 +281,18 @@ service stats {{
         """
         new = self.uidvalidity(user, folder) + 1000
         done = subprocess.run(
-            [DOVEADM, "-c", str(self.config), "mailbox", "update", "-u", user,
-             "--uid-validity", str(new), folder],
+            [
+                DOVEADM,
+                "-c",
+                str(self.config),
+                "mailbox",
+                "update",
+                "-u",
+                user,
+                "--uid-validity",
+                str(new),
+                folder,
+            ],
             capture_output=True,
             text=True,
             timeout=30,
