@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from email import policy
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -54,7 +55,7 @@ def parse_single_address(value: str) -> tuple[str, str]:
         raise ValueError(f"not a single email address: {value!r}")
     try:
         address = Address(addr_spec=text)
-    except (ValueError, IndexError, TypeError) as exc:
+    except (ValueError, IndexError, TypeError, HeaderParseError) as exc:
         raise ValueError(f"not a single email address: {value!r}") from exc
     local, domain = address.username, address.domain
     if not local or not domain or address.addr_spec.count("@") != 1 or "@" in local:

@@ -164,16 +164,25 @@ class OutboxItem(Base):
     notice: Mapped[str] = mapped_column(String(30))
     recipient: Mapped[str] = mapped_column(String(320))
     raw: Mapped[bytes] = deferred(mapped_column(LargeBinary))
-    state: Mapped[str] = mapped_column(String(12))  # pending | sent | failed | suppressed
+    # pending | sending (claimed by a sender) | sent | failed | suppressed (never to go)
+    state: Mapped[str] = mapped_column(String(12))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A sender's lease while `sending`: after `claimed_until` another sender may take the
+    # row over (the sender crashed mid-send).
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
 
     message: Mapped[Message] = relationship(back_populates="outbox")
 
-    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        # The per-recipient rate limit counts a recipient's recent notices.
+        Index("ix_outbox_recipient_created", "recipient", "created_at"),
+    )
 
 
 class ProcessedMail(Base):

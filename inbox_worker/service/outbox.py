@@ -1,0 +1,466 @@
+"""The outbox: notices written with the ticket change that caused them, delivered later.
+
+`enqueue_notice` runs inside the caller's transaction (the one that changes the ticket):
+it decides whether the notice may go at all, renders it, chooses its Message-ID once and
+stores the exact bytes to send, so a retried send is the same message. `deliver_due` runs
+on its own: it claims due rows under a lease (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
+serialises writers with BEGIN IMMEDIATE), sends them over one connection, and records each
+outcome in its own short transaction. A row left in `sending` by a crashed worker becomes
+claimable when its lease expires: the only window in which a notice can go out twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from inbox_worker.config import Settings, SupportSettings
+from inbox_worker.domain.classify import is_noreply_address
+from inbox_worker.domain.status import NoticeKind
+from inbox_worker.mail.smtp import MailSender, PermanentSendError, SendError
+from inbox_worker.notices.compose import compose_notice, new_message_id
+from inbox_worker.notices.render import NoticeRenderer
+from inbox_worker.store.models import Message, OutboxItem, Ticket
+
+log = logging.getLogger("inbox_worker.outbox")
+
+RATE_LIMIT_PER_HOUR = 10
+MAX_ATTEMPTS = 12
+LEASE = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(hours=6)
+REFERENCES_KEPT = 20
+CLAIM_CHUNK = 100
+
+# Inbound mail the customer wrote or saw; technicians' mails and notes stay internal (their
+# Message-IDs can name internal hosts), automatic mail is nobody's conversation.
+_VISIBLE_INBOUND_KINDS = ("customer",)
+
+
+# -- enqueueing ------------------------------------------------------------------------------
+
+
+def enqueue_notice(
+    session: Session,
+    *,
+    ticket: Ticket,
+    kind: NoticeKind | str,
+    settings: Settings,
+    renderer: NoticeRenderer,
+    now: datetime,
+    text: str = "",
+    reason: str | None = None,
+    recipient: str | None = None,
+    rate_limit_per_hour: int = RATE_LIMIT_PER_HOUR,
+    links: dict[str, str] | None = None,
+    suppress: str | None = None,
+) -> Message | None:
+    """Write the notice `kind` for `ticket` (already flushed, status already changed) to the
+    outbox, in the caller's transaction. Does not commit.
+
+    Returns the outgoing Message, or None when the notice may not go: to the support address,
+    to a no-reply address, past `rate_limit_per_hour` notices to that address (0 disables
+    the limit), to an unusable address, or when the caller gives a `suppress` reason (e.g.
+    the mail that caused it was automatic). A suppressed notice is still recorded, as an
+    outbox row in state `suppressed` whose `last_error` says why.
+    """
+    notice = NoticeKind(kind)
+    support = settings.support
+    to_addr = (recipient or ticket.customer).strip().lower()
+    context = notice_context(
+        ticket,
+        kind=notice,
+        support=support,
+        customer_address=to_addr,
+        customer_name=customer_name(session, ticket, to_addr),
+        now=now,
+        text=text,
+        reason=reason,
+        links=links,
+    )
+    rendered = renderer.render(notice.value, context)
+    message_id = new_message_id(support.message_id_domain)
+    in_reply_to, references = thread_headers(session, ticket)
+    why_not = suppress or suppression_reason(
+        session, to_addr, support_address=support.address, now=now,
+        rate_limit_per_hour=rate_limit_per_hour,
+    )
+    raw = b""
+    if why_not is None:
+        try:
+            raw = compose_notice(
+                rendered=rendered,
+                kind=notice.value,
+                from_name=support.name,
+                from_addr=support.address,
+                to_addr=to_addr,
+                to_name=context["customer"]["name"],
+                token=ticket.token,
+                message_id=message_id,
+                in_reply_to=in_reply_to,
+                references=references,
+                date=now,
+            )
+        except ValueError as exc:
+            why_not = f"cannot address the notice: {exc}"
+    subject = f"[{ticket.token}] {rendered.subject}"
+    message = Message(
+        ticket_id=ticket.id,
+        message_id=message_id,
+        direction="out",
+        kind="notice",
+        from_addr=support.address,
+        from_name=support.name,
+        to_addrs=to_addr[:320],
+        cc_addrs="",
+        subject=subject,
+        text=rendered.text,
+        full_text=rendered.text,
+        html=rendered.html,
+        in_reply_to=in_reply_to or "",
+        references=" ".join(references),
+        date_header=now,
+        received_at=now,
+        source_key=None,
+        raw=None,
+    )
+    session.add(message)
+    session.flush()
+    session.add(
+        OutboxItem(
+            ticket_id=ticket.id,
+            message_pk=message.id,
+            notice=notice.value,
+            recipient=to_addr[:320],
+            raw=raw,
+            state="suppressed" if why_not else "pending",
+            attempts=0,
+            next_attempt_at=now,
+            last_error=why_not,
+            created_at=now,
+        )
+    )
+    session.flush()
+    if why_not:
+        log.warning("notice suppressed ticket=%s notice=%s to=%s reason=%s",
+                    ticket.ref, notice.value, to_addr, why_not)
+        return None
+    log.info("notice queued ticket=%s notice=%s to=%s message_id=%s",
+             ticket.ref, notice.value, to_addr, message_id)
+    return message
+
+
+def suppression_reason(
+    session: Session,
+    recipient: str,
+    *,
+    support_address: str,
+    now: datetime,
+    rate_limit_per_hour: int = RATE_LIMIT_PER_HOUR,
+) -> str | None:
+    """Why a notice to `recipient` must not go, or None."""
+    address = recipient.strip().lower()
+    if not address:
+        return "no recipient address"
+    if address == support_address.strip().lower():
+        return "the recipient is the support address itself"
+    if is_noreply_address(address):
+        return "the recipient is a no-reply address"
+    if rate_limit_per_hour > 0:
+        recent = session.scalar(
+            select(func.count(OutboxItem.id)).where(
+                OutboxItem.recipient == address,
+                OutboxItem.created_at > now - timedelta(hours=1),
+                OutboxItem.state != "suppressed",
+            )
+        )
+        if (recent or 0) >= rate_limit_per_hour:
+            return f"rate limit: {rate_limit_per_hour} notices per hour to this address"
+    return None
+
+
+def customer_name(session: Session, ticket: Ticket, address: str) -> str:
+    """The display name `address` last used on this ticket, '' if none."""
+    name = session.scalar(
+        select(Message.from_name)
+        .where(
+            Message.ticket_id == ticket.id,
+            Message.direction == "in",
+            Message.from_addr == address,
+            Message.from_name != "",
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    return name or ""
+
+
+def thread_headers(session: Session, ticket: Ticket) -> tuple[str | None, list[str]]:
+    """In-Reply-To (the latest mail of the conversation the customer has seen) and
+    References (the first of those mails and the latest ones, at most REFERENCES_KEPT)."""
+    rows = session.execute(
+        select(Message.message_id, Message.direction, Message.kind, OutboxItem.state)
+        .outerjoin(OutboxItem, OutboxItem.message_pk == Message.id)
+        .where(Message.ticket_id == ticket.id)
+        .order_by(Message.id)
+    ).all()
+    visible = [
+        message_id
+        for message_id, direction, kind, state in rows
+        if (direction == "in" and kind in _VISIBLE_INBOUND_KINDS)
+        or (direction == "out" and state != "suppressed")
+    ]
+    if not visible:
+        return None, []
+    chosen = list(dict.fromkeys([visible[0], *visible[-(REFERENCES_KEPT - 1) :]]))
+    return visible[-1], chosen
+
+
+def notice_context(
+    ticket: Ticket,
+    *,
+    kind: NoticeKind | str,
+    support: SupportSettings,
+    customer_address: str,
+    customer_name: str,
+    now: datetime,
+    text: str = "",
+    reason: str | None = None,
+    links: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The template variables (see `notices.variables.TEMPLATE_VARIABLES`) as plain data."""
+    NoticeKind(kind)
+    return {
+        "ticket": {
+            "ref": ticket.ref,
+            "token": ticket.token,
+            "subject": ticket.subject,
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "category": ticket.category,
+            "created_at": ticket.created_at,
+            "scheduled_for": ticket.scheduled_for,
+            "closed_at": ticket.closed_at,
+        },
+        "customer": {"address": customer_address, "name": customer_name},
+        "support": {"address": support.address, "name": support.name},
+        "status": ticket.status,
+        "text": text,
+        "reason": reason,
+        "links": dict(links or {}),
+        "now": now,
+    }
+
+
+# -- delivering ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliverySummary:
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+
+    def __add__(self, other: DeliverySummary) -> DeliverySummary:
+        return DeliverySummary(
+            self.sent + other.sent, self.failed + other.failed, self.retried + other.retried
+        )
+
+
+@dataclass(frozen=True)
+class ClaimedNotice:
+    id: int
+    ticket_id: int
+    notice: str
+    recipient: str
+    message_id: str
+    attempts: int
+    raw: bytes
+
+
+def default_worker_id() -> str:
+    """host:pid:thread, unique among live senders."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{threading.get_ident()}"[:100]
+
+
+def deliver_due(
+    sessions: sessionmaker[Session],
+    sender: MailSender,
+    *,
+    now: datetime,
+    worker_id: str,
+    envelope_from: str,
+    limit: int = 500,
+    chunk: int = CLAIM_CHUNK,
+    lease: timedelta = LEASE,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> DeliverySummary:
+    """Send up to `limit` due notices, `chunk` claimed at a time, over one connection.
+
+    `envelope_from` is the SMTP MAIL FROM (the support address, so that bounces come back
+    to the mailbox and land on the ticket). Stops early when a whole chunk failed
+    transiently (the server is down): the rest waits for its next attempt.
+    """
+    summary = DeliverySummary()
+    started = time.monotonic()
+    remaining = limit
+    with _LazySession(sender) as connection:
+        while remaining > 0:
+            # The lease runs from the real moment of the claim, not from the start of a
+            # long batch, so that other workers do not take over rows still being sent.
+            claim_time = now + timedelta(seconds=time.monotonic() - started)
+            claimed = claim_due(
+                sessions, now=claim_time, limit=min(chunk, remaining),
+                worker_id=worker_id, lease=lease,
+            )
+            if not claimed:
+                break
+            remaining -= len(claimed)
+            outcome = DeliverySummary()
+            for item in claimed:
+                error: SendError | None = None
+                try:
+                    connection.send(item.raw, sender=envelope_from, recipient=item.recipient)
+                except SendError as exc:
+                    error = exc
+                outcome += record_outcome(
+                    sessions, item, error, now=now, worker_id=worker_id,
+                    max_attempts=max_attempts,
+                )
+            summary += outcome
+            if outcome.sent == 0 and outcome.failed == 0:
+                break
+    return summary
+
+
+class _LazySession:
+    """Opens the sender's session (an SMTP connection) only when there is mail to send."""
+
+    def __init__(self, sender: MailSender) -> None:
+        self._sender = sender
+        self._context: Any = None
+        self._session: Any = None
+
+    def send(self, raw: bytes, *, sender: str, recipient: str) -> None:
+        if self._session is None:
+            self._context = self._sender.session()
+            self._session = self._context.__enter__()
+        self._session.send(raw, sender=sender, recipient=recipient)
+
+    def __enter__(self) -> _LazySession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._context is not None:
+            self._context.__exit__(*exc_info)
+
+
+def claim_due(
+    sessions: sessionmaker[Session],
+    *,
+    now: datetime,
+    limit: int,
+    worker_id: str,
+    lease: timedelta = LEASE,
+) -> list[ClaimedNotice]:
+    """Mark up to `limit` due rows `sending` under a lease for `worker_id`, and commit."""
+    due = or_(
+        and_(OutboxItem.state == "pending", OutboxItem.next_attempt_at <= now),
+        and_(
+            OutboxItem.state == "sending",
+            or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),
+        ),
+    )
+    with sessions.begin() as session:
+        ids = list(
+            session.scalars(
+                select(OutboxItem.id)
+                .where(due)
+                .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not ids:
+            return []
+        session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(ids))
+            .values(state="sending", claimed_until=now + lease, claimed_by=worker_id)
+            .execution_options(synchronize_session=False)
+        )
+        rows = session.execute(
+            select(
+                OutboxItem.id, OutboxItem.ticket_id, OutboxItem.notice, OutboxItem.recipient,
+                Message.message_id, OutboxItem.attempts, OutboxItem.raw,
+            )
+            .join(Message, Message.id == OutboxItem.message_pk)
+            .where(OutboxItem.id.in_(ids))
+            .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
+        ).all()
+    return [ClaimedNotice(*row) for row in rows]
+
+
+def retry_delay(attempts_before: int) -> timedelta:
+    """1, 2, 4... minutes after the 1st, 2nd, 3rd... failure, at most MAX_BACKOFF."""
+    return min(timedelta(minutes=2 ** min(attempts_before, 20)), MAX_BACKOFF)
+
+
+def record_outcome(
+    sessions: sessionmaker[Session],
+    item: ClaimedNotice,
+    error: SendError | None,
+    *,
+    now: datetime,
+    worker_id: str,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> DeliverySummary:
+    """Write one send's outcome in its own transaction, if we still hold the row's lease."""
+    attempts = item.attempts + 1
+    result: DeliverySummary
+    if error is None:
+        values: dict[str, Any] = {"state": "sent", "sent_at": now, "last_error": None}
+        result, state = DeliverySummary(sent=1), "sent"
+    elif isinstance(error, PermanentSendError) or attempts >= max_attempts:
+        reason = str(error) if isinstance(error, PermanentSendError) else (
+            f"gave up after {attempts} attempts: {error}"
+        )
+        values = {"state": "failed", "attempts": attempts, "last_error": reason[:2000]}
+        result, state = DeliverySummary(failed=1), "failed"
+    else:
+        values = {
+            "state": "pending",
+            "attempts": attempts,
+            "next_attempt_at": now + retry_delay(item.attempts),
+            "last_error": str(error)[:2000],
+        }
+        result, state = DeliverySummary(retried=1), "retry"
+    values["claimed_until"] = None
+    with sessions.begin() as session:
+        updated = session.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.id == item.id,
+                OutboxItem.state == "sending",
+                OutboxItem.claimed_by == worker_id,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    if updated.rowcount != 1:  # type: ignore[attr-defined]
+        log.warning("notice lease lost outbox_id=%s message_id=%s worker=%s outcome=%s",
+                    item.id, item.message_id, worker_id, state)
+    level = logging.INFO if state == "sent" else logging.WARNING
+    log.log(level, "notice %s ticket_id=%s notice=%s to=%s message_id=%s%s", state,
+            item.ticket_id, item.notice, item.recipient, item.message_id,
+            f" error={error}" if error else "")
+    return result
