@@ -104,6 +104,8 @@ class _TextExtractor(HTMLParser):
         self._parts: list[str] = []
         self._hidden = 0
         self._pre = 0
+        self._tail = "\n"  # last character emitted; a line start at first
+        self._newlines = 0  # how many newlines the output ends with
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "body":
@@ -130,26 +132,41 @@ class _TextExtractor(HTMLParser):
             return
         if not self._pre:
             data = _HTML_SPACE.sub(" ", data)
-        self._parts.append(data)
+            if self._tail in " \n":
+                data = data.lstrip(" ")
+        self._emit(data)
 
     def _break(self, tag: str) -> None:
         if self._hidden:
             return
         if tag == "br":
-            self._parts.append("\n")
+            self._emit("\n")
         elif tag in _PARAGRAPH:
-            self._parts.append("\n\n")
+            self._end_line(blank=True)
         elif tag in _BLOCK:
-            self._parts.append("\n")
-        elif tag in _CELL:
-            self._parts.append(" ")
+            self._end_line(blank=False)
+        elif tag in _CELL and self._tail not in " \n":
+            self._emit(" ")
+
+    def _end_line(self, *, blank: bool) -> None:
+        wanted = 2 if blank else 1
+        if self._parts and self._newlines < wanted:
+            self._emit("\n" * (wanted - self._newlines))
+
+    def _emit(self, text: str) -> None:
+        if not text:
+            return
+        self._parts.append(text)
+        self._tail = text[-1]
+        kept = text.rstrip("\n")
+        self._newlines = (self._newlines if not kept else 0) + len(text) - len(kept)
 
     def text(self) -> str:
         return "".join(self._parts)
 
 
 def _tidy(text: str) -> str:
-    """Trim every line, turn no-break spaces into spaces, keep at most one blank line."""
+    """Trim line ends, turn no-break spaces into spaces, keep at most one blank line."""
     text = text.replace("\xa0", " ").replace("\r\n", "\n").replace("\r", "\n")
-    lines = [line.strip(" \t") for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    lines = [line.rstrip(" \t") for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")

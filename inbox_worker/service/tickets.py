@@ -80,7 +80,7 @@ class TicketWriter:
             event = status.TechnicianReply()
         else:
             event = status.CustomerReply()
-        transition = status.decide(_state(ticket), event, self.now, policy)  # type: ignore[arg-type]
+        transition = status.decide(ticket_state(ticket), event, self.now, policy)  # type: ignore[arg-type]
         if transition.open_linked_ticket:
             return self.open_ticket(incoming, linked_to=ticket)
 
@@ -206,7 +206,7 @@ class TicketWriter:
         return event
 
 
-def _state(ticket: Ticket) -> status.TicketState:
+def ticket_state(ticket: Ticket) -> status.TicketState:
     return status.TicketState(
         status=Status(ticket.status),
         closed_at=ticket.closed_at,

@@ -1,0 +1,480 @@
+"""Raw RFC 5322 bytes -> one `InboundMail` value, through mail-parser.
+
+This module owns the boundary where hostile mail meets our code: it refuses what is not a
+mail at all (with a reason for the quarantine record), guards mail-parser against input
+that would make it slow or deep, and turns what mail-parser finds into the clean, typed
+value the rest of the worker reasons on. Charset decisions live in `decode`, HTML to text
+in `html_text`; reply/quote splitting is mail-parser-reply's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from datetime import UTC
+from email.message import Message
+from email.parser import BytesHeaderParser
+from typing import Any
+
+import mailparser
+from mailparser.utils import decode_base64_payload
+from mailparser_reply import EmailReplyParser
+
+from inbox_worker.domain.model import Attachment, InboundMail
+from inbox_worker.errors import UnparseableMail
+from inbox_worker.mail.decode import (
+    codec_for,
+    decode_bytes,
+    decode_escaped_surrogates,
+    decode_header_value,
+    one_line,
+    scrub,
+)
+from inbox_worker.mail.html_text import html_to_text
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+MAX_MIME_DEPTH = 50
+
+REPLY_LANGUAGES = ("en", "de", "fr", "es", "nl", "it", "sv", "da", "cs", "pl", "ja", "ko", "zh")
+# mail-parser-reply's patterns backtrack badly on long runs of blank lines or spaces, so it
+# only sees the top of the body, tidied; the new text of a reply is at the top anyway.
+_REPLY_SAMPLE_CHARS = 32_000
+
+_CFBF_MAGIC = b"\xd0\xcf\x11\xe0"
+_MAX_DEFECTS = 50
+_MAX_EMBEDDED = 20
+_MAX_FILENAME = 200
+
+# Headers that only mail carries: a header block with none of them (and no From) is not a
+# mail but some other text that happens to start with "word: value".
+_MAIL_HEADERS = frozenset(
+    {
+        "from", "sender", "reply-to", "to", "cc", "bcc", "subject", "date", "message-id",
+        "in-reply-to", "references", "received", "return-path", "mime-version",
+        "content-type", "delivered-to", "x-original-to", "envelope-to", "x-mailer",
+        "user-agent", "list-id", "auto-submitted", "dkim-signature", "authentication-results",
+    }
+)  # fmt: skip
+
+_RAW_HEADERS = frozenset({"message-id", "in-reply-to", "references", "from"})
+_BOUNDARY = re.compile(rb"""boundary\s*=\s*(?:"([^"\r\n]*)"|([^\s;"]+))""", re.IGNORECASE)
+# A charset label naming punycode (whose decoder is quadratic) in a parameter, an RFC 2231
+# value or an encoded-word. Renamed before mail-parser sees it, so nobody decodes with it.
+_PUNYCODE_LABEL = re.compile(rb"""((?:charset\s*=\s*["']?\s*)|=\?|\*=\s*["']?)punycode""", re.I)
+_MSG_ID = re.compile(r"<([^<>]*)>")
+_TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BLANK_RUN = re.compile(r"\n{3,}")
+_SPACE_RUN = re.compile(r"[ \t\xa0\u200b]{9,}")
+_BODY_MESSAGE_ID = re.compile(r"^[ \t>]*message-id:[ \t]*<([^<>\s]+)>", re.I | re.M)
+_BODY_SUBJECT = re.compile(r"^[ \t>]*subject:[ \t]*(\S[^\n]*)$", re.I | re.M)
+_GENERATED_NAME = re.compile(r"[a-z]{10}\.(?:txt|rtf)")
+_UNSAFE_NAME_CHARS = re.compile(r'[<>:"|?*]')
+_FILENAME_CHAR = {"C": "", "Z": " "}  # by Unicode category: controls dropped, spaces kept
+
+_reply_parser = EmailReplyParser(languages=list(REPLY_LANGUAGES))
+
+
+def parse_mail(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> InboundMail:
+    """Parse one raw mail. Raises `UnparseableMail` (with a reason) for what is no mail.
+
+    A missing From is not fatal here (``from_addr == ""``); the caller decides.
+    """
+    raw, notes = _precheck(bytes(raw), max_bytes)
+    try:
+        parsed = _MailParser.from_bytes(raw)
+    except Exception as exc:  # noqa: BLE001 - any library failure quarantines, never escapes
+        raise UnparseableMail(_reason("mail-parser failed", exc)) from exc
+    _require_mail_headers(parsed.message)
+    try:
+        return _build(parsed, notes)
+    except Exception as exc:  # noqa: BLE001 - reading library objects of hostile input
+        raise UnparseableMail(_reason("cannot read the parsed mail", exc)) from exc
+
+
+def _reason(what: str, exc: BaseException) -> str:
+    return one_line(f"{what}: {type(exc).__name__}: {exc}")[:300]
+
+
+# --- before mail-parser --------------------------------------------------------------
+
+
+def _precheck(raw: bytes, max_bytes: int) -> tuple[bytes, list[str]]:
+    """Refuse what must not reach mail-parser; neutralise what would make it slow."""
+    if len(raw) > max_bytes:
+        raise UnparseableMail(f"mail is {len(raw)} bytes, over the limit of {max_bytes}")
+    if not raw.strip():
+        raise UnparseableMail("empty input, not an RFC 5322 message")
+    if raw.startswith(_CFBF_MAGIC):
+        raise UnparseableMail("an Outlook .msg (CFBF) file, not an RFC 5322 message")
+    lowered = raw.lower()
+    if _nesting_depth(raw, lowered, MAX_MIME_DEPTH) > MAX_MIME_DEPTH:
+        raise UnparseableMail(f"MIME parts nested deeper than {MAX_MIME_DEPTH} levels")
+    notes = []
+    if b"punycode" in lowered and _PUNYCODE_LABEL.search(raw):
+        raw = _PUNYCODE_LABEL.sub(rb"\1x-refused", raw)
+        notes.append("charset punycode refused (quadratic decoder)")
+    return raw, notes
+
+
+def _nesting_depth(raw: bytes, lowered: bytes, limit: int) -> int:
+    """How deep the stdlib parser would recurse, found iteratively; stops past `limit`.
+
+    Mirrors the feed parser closely enough: a multipart opens a level until its close
+    delimiter (or a delimiter of an outer level), a message/* part opens one for the
+    embedded message's headers and body.
+    """
+    if lowered.count(b"boundary") + lowered.count(b"message/") <= limit:
+        return 0  # cannot nest deeper than the containers it declares at all
+    stack: list[bytes | None] = []  # boundary per open multipart, None per message/* level
+    in_headers = True
+    content_type: list[bytes] = []
+    collecting = False
+    for line in raw.splitlines():
+        if in_headers:
+            is_continuation = line[:1] in (b" ", b"\t")
+            if line and (is_continuation or b":" in line):
+                if is_continuation:
+                    if collecting:
+                        content_type.append(line)
+                else:
+                    collecting = line[:13].lower() == b"content-type:"
+                    if collecting:
+                        content_type = [line[13:]]
+                continue
+            opened, in_headers = _opens_level(b" ".join(content_type) if collecting else b"", stack)
+            content_type, collecting = [], False
+            if opened is not False:
+                stack.append(opened)
+                if len(stack) > limit:
+                    return len(stack)
+            if in_headers or not line:
+                continue
+        if line.startswith(b"--") and stack:
+            for index in range(len(stack) - 1, -1, -1):
+                boundary = stack[index]
+                if boundary is None or not line.startswith(b"--" + boundary):
+                    continue
+                rest = line[len(boundary) + 2 :].rstrip()
+                if rest == b"":
+                    del stack[index + 1 :]
+                    in_headers = True
+                    break
+                if rest == b"--":
+                    del stack[index:]
+                    break
+    return len(stack)
+
+
+def _opens_level(value: bytes, stack: list[bytes | None]) -> tuple[bytes | None | bool, bool]:
+    """(what to push, or False; whether a header block follows) for a Content-Type value."""
+    media = value.split(b";", 1)[0].strip().lower()
+    if media.startswith(b"multipart/"):
+        match = _BOUNDARY.search(value)
+        boundary = (match.group(1) or match.group(2) or b"").strip() if match else b""
+        # A boundary already open cannot start a new level: its delimiter ends the outer one.
+        if boundary and boundary not in stack:
+            return boundary, False
+        return False, False
+    if media.startswith(b"message/") and media != b"message/delivery-status":
+        return None, True
+    return False, False
+
+
+class _MailParser(mailparser.MailParser):
+    """mail-parser, with our charset policy (see `decode`) for body text.
+
+    mail-parser decodes a body with the declared charset and falls back to UTF-8 with
+    replacement characters; Chinese mail labelled gb2312 but written in GBK then comes out
+    as mostly U+FFFD. Overriding its one decoding step keeps everything else its own.
+    """
+
+    def __init__(self, message: Message | None = None) -> None:
+        self._charset_notes: list[str] = []
+        super().__init__(message)
+
+    def _decode_body_payload(self, part: Message, charset: str, part_index: int) -> str:
+        data = part.get_payload(decode=True)
+        if not isinstance(data, bytes):
+            return str(super()._decode_body_payload(part, charset, part_index))
+        label = part.get_content_charset()
+        text, used = decode_bytes(data, label)
+        if label and used != codec_for(label):
+            self._charset_notes.append(f"part {part_index}: charset {label!r} decoded as {used}")
+        return text
+
+
+def _require_mail_headers(message: Message | None) -> None:
+    names = {str(name).lower() for name in message.keys()} if message is not None else set()
+    if not names:
+        raise UnparseableMail("no header section, not an RFC 5322 message")
+    if not names & _MAIL_HEADERS:
+        raise UnparseableMail("no From and no mail headers, not an RFC 5322 message")
+
+
+# --- from mail-parser to InboundMail -------------------------------------------------
+
+
+def _build(parsed: _MailParser, notes: list[str]) -> InboundMail:
+    message = parsed.message
+    hints = _declared_charsets(message)
+    headers, raw_values = _headers(message, hints)
+    from_pairs = parsed.from_ or []
+    from_addr = next(iter(_addresses(from_pairs)), "")
+    from_name = _display_name(raw_values.get("from", []), from_pairs, from_addr, hints)
+    full_text = _full_text(parsed)
+    html_parts = [scrub(part) for part in parsed.text_html]
+    embedded_ids, embedded_subjects = _embedded(message, hints, full_text)
+    message_ids = _ids(raw_values.get("message-id", []))
+    date = parsed.date
+    if date is not None:
+        date = date.replace(tzinfo=UTC) if date.tzinfo is None else date.astimezone(UTC)
+    return InboundMail(
+        message_id=message_ids[0] if message_ids else None,
+        subject=headers.get("subject", ("",))[0],
+        from_addr=from_addr,
+        from_name=from_name,
+        to=_addresses(parsed.to),
+        cc=_addresses(parsed.cc),
+        reply_to=_addresses(parsed.reply_to),
+        date=date,
+        in_reply_to=_ids(raw_values.get("in-reply-to", [])),
+        references=_ids(raw_values.get("references", [])),
+        text=_reply_text(full_text),
+        full_text=full_text,
+        html="\n".join(html_parts) if html_parts else None,
+        attachments=_attachments(parsed.attachments, hints),
+        headers=headers,
+        embedded_message_ids=embedded_ids,
+        embedded_subjects=embedded_subjects,
+        defects=_defects(parsed, notes),
+    )
+
+
+def _declared_charsets(message: Message) -> tuple[str, ...]:
+    """Charsets the mail declares anywhere: the best guess for raw 8-bit header bytes."""
+    found: dict[str, None] = {}
+    for part in message.walk():
+        charset = part.get_content_charset()
+        if charset and charset not in ("us-ascii", "utf-8"):
+            found[charset] = None
+            if len(found) >= 4:
+                break
+    return tuple(found)
+
+
+def _headers(
+    message: Message, hints: tuple[str, ...]
+) -> tuple[dict[str, tuple[str, ...]], dict[str, list[str]]]:
+    """Decoded one-line values by lower-cased name, top first; and some raw values.
+
+    Message-IDs are read raw (they are never RFC 2047-encoded), the From raw for its
+    display name (see `_display_name`).
+    """
+    decoded: dict[str, list[str]] = {}
+    raw: dict[str, list[str]] = {}
+    for name, value in message.raw_items():
+        key = one_line(str(name)).lower()
+        text = str(value)
+        if key in _RAW_HEADERS:
+            raw.setdefault(key, []).append(text)
+        decoded.setdefault(key, []).append(one_line(decode_header_value(text, hints)))
+    return {key: tuple(values) for key, values in decoded.items()}, raw
+
+
+def _display_name(
+    raw_values: list[str], pairs: list[tuple[str, str]], address: str, hints: tuple[str, ...]
+) -> str:
+    """The sender's display name, decoded.
+
+    mail-parser decodes names while it parses addresses, which is the safe order, but it
+    gives up on raw 8-bit names and on encoded-words with commas inside. When the raw From
+    is the plain ``phrase <address>`` form and names the address mail-parser found, the
+    phrase is decoded here instead; it cannot change the address any more.
+    """
+    name = pairs[0][0] if pairs else ""
+    raw = raw_values[0] if raw_values else ""
+    if address and raw.count("<") == 1 and raw.count(">") == 1:
+        phrase, _, rest = raw.partition("<")
+        if rest.split(">", 1)[0].strip().lower() == address and phrase.strip():
+            phrase = phrase.strip()
+            if len(phrase) >= 2 and phrase[0] == phrase[-1] == '"':
+                phrase = re.sub(r"\\(.)", r"\1", phrase[1:-1])
+            name = phrase
+    elif "\\udc" in name:
+        name = decode_escaped_surrogates(name, hints)
+    return one_line(decode_header_value(name, hints))
+
+
+def _ids(values: list[str]) -> tuple[str, ...]:
+    """Message-IDs without angle brackets, in order, without duplicates."""
+    found: dict[str, None] = {}
+    for value in values:
+        value = scrub(value)
+        tokens = _MSG_ID.findall(value)
+        if not tokens:  # some clients omit the brackets
+            tokens = [t for t in re.split(r"[\s,]+", value) if "@" in t]
+        for token in tokens:
+            token = one_line(token).replace(" ", "")
+            if token and len(token) <= 998:
+                found[token] = None
+    return tuple(found)
+
+
+def _addresses(pairs: Any) -> tuple[str, ...]:
+    """Lower-cased bare addresses, without duplicates; anything with spaces is dropped."""
+    found: dict[str, None] = {}
+    for pair in pairs or ():
+        address = scrub(str(pair[1])).strip().lower()
+        if address and one_line(address) == address and " " not in address and "<" not in address:
+            found[address] = None
+    return tuple(found)
+
+
+def _full_text(parsed: _MailParser) -> str:
+    plain = [part for part in parsed.text_plain if part.strip()]
+    if plain:
+        text = "\n\n".join(plain)
+    elif parsed.text_html:
+        text = html_to_text("\n".join(parsed.text_html))
+    else:
+        text = "\n\n".join(part for part in parsed.text_not_managed if part.strip())
+    return _clean_text(text)
+
+
+def _clean_text(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return scrub(_TEXT_CONTROLS.sub("", text)).strip()
+
+
+def _reply_text(full_text: str) -> str:
+    """The new text of a reply, without the quoted history; the whole text if no split."""
+    sample = full_text[:_REPLY_SAMPLE_CHARS]
+    lines = (_SPACE_RUN.sub("        ", line.strip()) for line in sample.split("\n"))
+    sample = _BLANK_RUN.sub("\n\n", "\n".join(lines))
+    if not sample:
+        return full_text
+    try:
+        replies = _reply_parser.read(sample).replies
+    except Exception:  # noqa: BLE001 - the reply parser is a heuristic; the full text is safe
+        log.warning("mail-parser-reply failed; using the whole text", exc_info=True)
+        return full_text
+    if len(replies) < 2:
+        return full_text  # no quoted history found
+    return replies[0].content.strip() or full_text
+
+
+def _attachments(items: list[dict[str, Any]], hints: tuple[str, ...]) -> tuple[Attachment, ...]:
+    result = []
+    for number, item in enumerate(items, start=1):
+        payload = item.get("payload") or ""
+        if item.get("binary"):
+            data = decode_base64_payload(payload)
+        else:
+            data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+        content_type = one_line(str(item.get("mail_content_type") or "")).lower()
+        result.append(
+            Attachment(
+                filename=_safe_filename(item, number, hints),
+                content_type=content_type or "application/octet-stream",
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                data=data,
+            )
+        )
+    return tuple(result)
+
+
+def _safe_filename(item: dict[str, Any], number: int, hints: tuple[str, ...]) -> str:
+    """A basename safe to show and to store: no directories, no control characters."""
+    fallback = f"attachment-{number}"
+    name = str(item.get("filename") or "")[:1000]
+    content_id = str(item.get("content-id") or "")
+    if name == content_id or (
+        _GENERATED_NAME.fullmatch(name) and name not in str(item.get("content-disposition"))
+    ):
+        return fallback  # mail-parser made the name up (a Content-ID or a random one)
+    if "=?" in name or "\\udc" in name:  # mail-parser could not decode it
+        name = decode_header_value(decode_escaped_surrogates(name, hints), hints)
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    # Control and format characters (NUL, CR, bidi overrides that fake an extension) go.
+    name = "".join(_FILENAME_CHAR.get(unicodedata.category(ch)[0], ch) for ch in scrub(name))
+    name = _UNSAFE_NAME_CHARS.sub("_", one_line(name)).strip(" .")
+    if not name:
+        return fallback
+    if len(name) > _MAX_FILENAME:
+        stem, dot, extension = name.rpartition(".")
+        if dot and 0 < len(extension) <= 16:
+            name = stem[: _MAX_FILENAME - len(extension) - 1].rstrip(" .") + "." + extension
+        else:
+            name = name[:_MAX_FILENAME].rstrip(" .")
+    return name or fallback
+
+
+def _embedded(
+    message: Message, hints: tuple[str, ...], full_text: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Message-IDs and subjects of the original a bounce carries (or quotes in its text)."""
+    originals: list[Message] = []
+    for part in message.walk():
+        content_type = part.get_content_type()
+        if content_type in ("message/rfc822", "message/global"):
+            payload = part.get_payload()
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                originals.append(payload[0])
+        elif content_type in ("text/rfc822-headers", "message/rfc822-headers"):
+            originals.append(_header_block(part))
+        elif part.is_multipart():
+            children = part.get_payload()
+            types = [child.get_content_type() for child in children]
+            if "message/delivery-status" in types:
+                # Some MTAs return the original's headers as a plain text neighbour.
+                after = types.index("message/delivery-status") + 1
+                for child in children[after:]:
+                    if child.get_content_maintype() == "text":
+                        originals.append(_header_block(child))
+        if len(originals) >= _MAX_EMBEDDED:
+            break
+    ids: dict[str, None] = {}
+    subjects: dict[str, None] = {}
+    for original in originals:
+        for value in _ids([str(v) for v in original.get_all("message-id", [])]):
+            ids[value] = None
+        for value in original.get_all("subject", []):
+            subjects[one_line(decode_header_value(str(value), hints))] = None
+    if not ids:  # qmail and exim quote the original's headers in the body text
+        for match in _BODY_MESSAGE_ID.finditer(full_text):
+            ids[match.group(1)] = None
+            if len(ids) >= _MAX_EMBEDDED:
+                break
+        if ids and not subjects:
+            for match in _BODY_SUBJECT.finditer(full_text):
+                subjects[one_line(match.group(1))] = None
+                if len(subjects) >= _MAX_EMBEDDED:
+                    break
+    subjects.pop("", None)
+    return tuple(ids), tuple(subjects)
+
+
+def _header_block(part: Message) -> Message:
+    data = part.get_payload(decode=True)
+    return BytesHeaderParser().parsebytes(data if isinstance(data, bytes) else b"")
+
+
+def _defects(parsed: _MailParser, notes: list[str]) -> tuple[str, ...]:
+    found: list[str] = list(notes)
+    for entry in parsed.defects:
+        if isinstance(entry, dict):
+            for where, descriptions in entry.items():
+                items = descriptions if isinstance(descriptions, list) else [descriptions]
+                found.extend(f"{where}: {description}" for description in items)
+        else:
+            found.append(str(entry))
+    found.extend(parsed._charset_notes)
+    cleaned = [one_line(item)[:500] for item in found]
+    if len(cleaned) > _MAX_DEFECTS:
+        cleaned = cleaned[:_MAX_DEFECTS] + [f"... and {len(cleaned) - _MAX_DEFECTS} more"]
+    return tuple(cleaned)
