@@ -22,6 +22,10 @@ class Status(StrEnum):
     CUSTOMER_REPLY = "Customer-Reply"
 
 
+# Our own Message-IDs look like "iw.<random>@<message_id_domain>". Only that form marks a mail
+# as ours: colleagues writing from the support domain itself use the same domain.
+OWN_MESSAGE_ID_PREFIX = "iw."
+
 QUEUED_STATUSES = frozenset({Status.OPEN, Status.CUSTOMER_REPLY})
 
 

@@ -54,7 +54,6 @@ BATCH_BYTES = 32 * 1024 * 1024
 IDLE_RENEW_SECONDS = 25 * 60
 
 
-@dataclass(frozen=True)
 def make_key(folder: str, uidvalidity: int, uid: int) -> str:
     return f"imap:{folder}:{uidvalidity}:{uid}"
 

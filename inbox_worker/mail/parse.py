@@ -145,10 +145,12 @@ def _nesting_depth(raw: bytes, lowered: bytes, limit: int) -> int:
                     if collecting:
                         content_type = [line[13:]]
                 continue
-            opened, in_headers = _opens_level(b" ".join(content_type) if collecting else b"", stack)
+            opens, boundary, in_headers = _opens_level(
+                b" ".join(content_type) if collecting else b"", stack
+            )
             content_type, collecting = [], False
-            if opened is not False:
-                stack.append(opened)
+            if opens:
+                stack.append(boundary)
                 if len(stack) > limit:
                     return len(stack)
             if in_headers or not line:
@@ -169,19 +171,19 @@ def _nesting_depth(raw: bytes, lowered: bytes, limit: int) -> int:
     return len(stack)
 
 
-def _opens_level(value: bytes, stack: list[bytes | None]) -> tuple[bytes | None | bool, bool]:
-    """(what to push, or False; whether a header block follows) for a Content-Type value."""
+def _opens_level(value: bytes, stack: list[bytes | None]) -> tuple[bool, bytes | None, bool]:
+    """For a Content-Type value: (opens a level, its boundary, whether headers follow)."""
     media = value.split(b";", 1)[0].strip().lower()
     if media.startswith(b"multipart/"):
         match = _BOUNDARY.search(value)
         boundary = (match.group(1) or match.group(2) or b"").strip() if match else b""
         # A boundary already open cannot start a new level: its delimiter ends the outer one.
         if boundary and boundary not in stack:
-            return boundary, False
-        return False, False
+            return True, boundary, False
+        return False, None, False
     if media.startswith(b"message/") and media != b"message/delivery-status":
-        return None, True
-    return False, False
+        return True, None, True  # the embedded message's own header block follows
+    return False, None, False
 
 
 class _MailParser(mailparser.MailParser):
@@ -208,7 +210,7 @@ class _MailParser(mailparser.MailParser):
 
 
 def _require_mail_headers(message: Message | None) -> None:
-    names = {str(name).lower() for name in message.keys()} if message is not None else set()
+    names = {str(name).lower() for name in message} if message is not None else set()
     if not names:
         raise UnparseableMail("no header section, not an RFC 5322 message")
     if not names & _MAIL_HEADERS:
@@ -428,7 +430,7 @@ def _embedded(
         elif content_type in ("text/rfc822-headers", "message/rfc822-headers"):
             originals.append(_header_block(part))
         elif part.is_multipart():
-            children = part.get_payload()
+            children = [child for child in part.get_payload() if isinstance(child, Message)]
             types = [child.get_content_type() for child in children]
             if "message/delivery-status" in types:
                 # Some MTAs return the original's headers as a plain text neighbour.
@@ -441,10 +443,11 @@ def _embedded(
     ids: dict[str, None] = {}
     subjects: dict[str, None] = {}
     for original in originals:
-        for value in _ids([str(v) for v in original.get_all("message-id", [])]):
+        raw = [(str(name).lower(), str(value)) for name, value in original.raw_items()]
+        for value in _ids([value for name, value in raw if name == "message-id"]):
             ids[value] = None
-        for value in original.get_all("subject", []):
-            subjects[one_line(decode_header_value(str(value), hints))] = None
+        for value in (value for name, value in raw if name == "subject"):
+            subjects[one_line(decode_header_value(value, hints))] = None
     if not ids:  # qmail and exim quote the original's headers in the body text
         for match in _BODY_MESSAGE_ID.finditer(full_text):
             ids[match.group(1)] = None

@@ -22,6 +22,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from inbox_worker.domain import correlate
+from inbox_worker.domain.model import OWN_MESSAGE_ID_PREFIX
 from inbox_worker.notices.render import RenderedNotice
 
 LOOP_HEADER = "X-Inbox-Worker-Loop"
@@ -39,7 +40,7 @@ def new_message_id(domain: str) -> str:
     host = domain.strip().lower()
     if not _DOMAIN.fullmatch(host):
         raise ValueError(f"not a usable Message-ID domain: {domain!r}")
-    return f"iw.{secrets.token_hex(16)}@{host}"
+    return f"{OWN_MESSAGE_ID_PREFIX}{secrets.token_hex(16)}@{host}"
 
 
 def one_line(value: str) -> str:

@@ -108,7 +108,10 @@ class Ingestor:
             mail, support_address=support.address, own_message_id_domain=support.message_id_domain
         )
         if kind is MailKind.OWN:
-            return IngestResult("ignored", message_key=message_key, detail="our own mail")
+            # Never a ticket (loop protection), but kept where someone can look at it.
+            self._add_quarantine(session, fetched, "our own mail came back: not a ticket", now,
+                                 mail)
+            return IngestResult("quarantined", message_key=message_key, detail="our own mail")
         technicians = self.settings.technicians.addresses
         if kind is MailKind.CUSTOMER and mail.from_addr in technicians:
             kind = MailKind.TECHNICIAN if self._authenticated(mail) else MailKind.CUSTOMER

@@ -17,7 +17,11 @@ CASES = [
     ("divs", "<div>a</div><div>b</div>", "a\nb"),
     ("list items", "<ul><li>one</li><li>two</li></ul>", "one\ntwo"),
     ("table cells", "<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>", "a b\nc"),
-    ("entities", "AT&amp;T &lt;b&gt; &eacute;t&eacute; &#8364; &#x263A; &nbsp;x", "AT&T <b> été € ☺  x"),
+    (
+        "entities",
+        "AT&amp;T &lt;b&gt; &eacute;t&eacute; &#8364; &#x263A; &nbsp;x",
+        "AT&T <b> été € ☺  x",
+    ),
     ("source whitespace collapses", "<p>a\n   b\t\tc</p>", "a b c"),
     ("pre keeps whitespace", "<p>x</p><pre>a  b\n  c</pre>", "x\n\na  b\n  c"),
     ("source indentation dropped", "<div>\n    <p>\n      text\n    </p>\n</div>", "text"),
