@@ -33,6 +33,7 @@ _BLOCK = frozenset(
 )  # fmt: skip
 _PARAGRAPH = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table"})
 _CELL = frozenset({"td", "th"})
+_STRUCTURAL = _BLOCK | _PARAGRAPH | _CELL | _HIDDEN | {"br", "pre", "body"}
 
 # One token of markup: a comment opening, a tag (attributes ignored), or a declaration.
 # Each alternative stops at the next "<" or ">", so a search never rescans text.
@@ -56,7 +57,7 @@ def html_to_text(markup: str) -> str:
         extractor.feed(simple)
         extractor.close()
         text = extractor.text()
-    except Exception:  # noqa: BLE001 - a parser surprise must not lose the mail's text
+    except Exception:  # a parser surprise must not lose the mail's text
         text = html.unescape(_BARE_TAG.sub(" ", simple))
     return _tidy(text)
 
@@ -86,7 +87,8 @@ def _simplify(markup: str) -> str:
             if not closing:
                 pos = _skip_raw_text(markup, pos, name)
             continue
-        out.append(f"<{closing}{name}{match.group('empty') if not closing else ''}>")
+        if name in _STRUCTURAL:  # inline tags (span, a, font, img...) change no text
+            out.append(f"<{closing}{name}{match.group('empty') if not closing else ''}>")
     return "".join(out)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inbox_worker.domain.classify import classify, is_noreply_address
+from inbox_worker.domain.model import OWN_MESSAGE_ID_PREFIX as OWN_PREFIX
 from inbox_worker.domain.model import InboundMail, MailKind
 
 SUPPORT = "support@example.com"
@@ -49,14 +50,19 @@ CASES: list[tuple[str, InboundMail, MailKind]] = [
     ("customer reply", mail(subject="Re: [#AB12] Printer offline"), MailKind.CUSTOMER),
     # our own
     ("from the support address", mail(from_addr=SUPPORT), MailKind.OWN),
-    ("our Message-ID domain", mail(message_id="n-1@Tickets.Example.com"), MailKind.OWN),
+    ("our Message-ID form", mail(message_id=f"{OWN_PREFIX}4f2a@Tickets.Example.com"), MailKind.OWN),
+    ("a colleague on our domain", mail(message_id="n-1@tickets.example.com"), MailKind.CUSTOMER),
     ("loop header", mail({"X-Inbox-Worker-Loop": "1"}), MailKind.OWN),
     (
         "own beats bounce",
         mail({"X-Inbox-Worker-Loop": "1"}, from_addr="mailer-daemon@x.test"),
         MailKind.OWN,
     ),
-    ("other Message-ID domain", mail(message_id="n-1@example.com"), MailKind.CUSTOMER),
+    (
+        "our form on another domain",
+        mail(message_id=f"{OWN_PREFIX}4f2a@example.com"),
+        MailKind.CUSTOMER,
+    ),
     # bounces
     (
         "multipart/report delivery-status",
