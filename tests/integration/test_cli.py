@@ -1,0 +1,108 @@
+"""The command line as a user and scripts meet it: the real console script, in a process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.fixtures import ImapAccount
+from tests.support.mails import make_mail
+
+pytestmark = pytest.mark.integration
+
+SCRIPT = Path(sys.executable).parent / "inbox-worker"
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None,
+        stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("INBOX_WORKER")}
+    environ.update(env or {})
+    return subprocess.run(
+        [str(SCRIPT), *args], cwd=cwd, env=environ, capture_output=True, timeout=120,
+        input=stdin.decode() if stdin else None, text=True,
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], fragment: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("inbox-worker: error: ")
+    assert fragment in lines[0], lines[0]
+
+
+def config(tmp_path: Path, database_url: str, mailbox: str) -> Path:
+    path = tmp_path / "c.toml"
+    path.write_text(f'[database]\nurl = "{database_url}"\n[mailbox]\n{mailbox}\n')
+    return path
+
+
+def test_embedded_default_from_stdin_and_json_contract(tmp_path: Path) -> None:
+    """No configuration at all: SQLite and a Maildir under var/, `ingest` from stdin."""
+    result = run("ingest", "--json", cwd=tmp_path, stdin=make_mail(subject="Hello"))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)[0]["outcome"] == "created"
+    assert (tmp_path / "var" / "inbox-worker.db").exists()
+    queue = json.loads(run("queue", "--json", cwd=tmp_path).stdout)
+    ticket = queue[0]
+    for key in ("ref", "token", "subject", "customer", "status", "queue_position", "priority",
+                "category", "assignee", "created_at", "updated_at", "closed_at",
+                "scheduled_for", "linked_to"):
+        assert key in ticket
+    shown = run("tickets", "show", ticket["ref"], "--json", cwd=tmp_path)
+    detail = json.loads(shown.stdout)
+    assert set(detail["messages"][0]) >= {"message_id", "direction", "kind", "from", "to",
+                                          "subject", "text", "full_text", "attachments"}
+    assert detail["events"][0]["at"]
+    by_token = json.loads(run("tickets", "show", ticket["token"], "--json", cwd=tmp_path).stdout)
+    assert by_token["ref"] == ticket["ref"]
+
+
+def test_now_option_and_environment(tmp_path: Path) -> None:
+    result = run("--now", "2027-01-05T10:00:00Z", "ingest", "--json", cwd=tmp_path,
+                 stdin=make_mail())
+    assert result.returncode == 0, result.stderr
+    listing = json.loads(run("tickets", "list", "--json", cwd=tmp_path).stdout)
+    assert listing[0]["created_at"] == "2027-01-05T10:00:00Z"
+    env_run = run("ingest", cwd=tmp_path, stdin=make_mail(sender="x@y.test"),
+                  env={"INBOX_WORKER_NOW": "2027-02-01T00:00:00+01:00"})
+    assert env_run.returncode == 0
+    listing = json.loads(run("tickets", "list", "--json", cwd=tmp_path).stdout)
+    assert listing[1]["created_at"] == "2027-01-31T23:00:00Z"
+    one_line_error(run("--now", "yesterday", "queue", cwd=tmp_path), "ISO 8601")
+
+
+def test_config_from_environment_variable(tmp_path: Path) -> None:
+    path = config(tmp_path, f"sqlite:///{tmp_path / 'env.db'}", 'url = "maildir:mails"')
+    result = run("queue", cwd=tmp_path, env={"INBOX_WORKER_CONFIG": str(path)})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "env.db").exists()
+
+
+def test_errors_are_one_clear_line(tmp_path: Path, imap_account: ImapAccount) -> None:
+    one_line_error(run("--config", str(tmp_path / "missing.toml"), "queue", cwd=tmp_path),
+                   "does not exist")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[mailbox]\nurl = 'pop3://x'\n")
+    one_line_error(run("--config", str(bad), "queue", cwd=tmp_path), "expected maildir")
+    one_line_error(run("tickets", "show", "T-999", cwd=tmp_path), "no ticket")
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    unreachable = config(tmp_path, db, 'url = "imap://127.0.0.1:1/INBOX"\nsecurity = "none"\n'
+                         'username = "u"\npassword_env = "P"')
+    one_line_error(run("--config", str(unreachable), "poll", "--once", cwd=tmp_path,
+                       env={"P": "x"}), "127.0.0.1:1")
+    wrong = config(tmp_path, db, f'url = "imap://127.0.0.1:{imap_account.port}/INBOX"\n'
+                   f'security = "none"\nusername = "{imap_account.user}"\npassword_env = "P"')
+    one_line_error(run("--config", str(wrong), "poll", "--once", cwd=tmp_path,
+                       env={"P": "wrong"}), "refused")
+    one_line_error(run("--config", str(wrong), "poll", "--once", cwd=tmp_path),
+                   "P is not set")
+    pg_down = config(tmp_path, "postgresql+psycopg://postgres@127.0.0.1:1/none",
+                     'url = "maildir:m"')
+    one_line_error(run("--config", str(pg_down), "queue", cwd=tmp_path), "database")
