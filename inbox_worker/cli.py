@@ -20,11 +20,13 @@ from typing import Any
 
 from inbox_worker import __version__
 from inbox_worker.app import App, build_app, fixed_clock, system_clock
-from inbox_worker.config import load_settings
-from inbox_worker.errors import ConfigError, InboxWorkerError, NotYetAvailable
+from inbox_worker.config import Settings, load_settings
+from inbox_worker.errors import ConfigError, InboxWorkerError, UnknownTicketError
 from inbox_worker.mail.maildir import RawSource
+from inbox_worker.notices.render import NoticeRenderer, kind_from_name
 from inbox_worker.service import quarantine, views
 from inbox_worker.service.mailbox_run import process_mailbox
+from inbox_worker.service.outbox import notice_context
 from inbox_worker.store import repository as repo
 
 NOW_ENV = "INBOX_WORKER_NOW"
@@ -53,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="time rules")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
-    rules_commands.add_parser("run", help="apply auto-close and scheduled start now")
+    rules_run = rules_commands.add_parser("run", help="apply auto-close and scheduled start now")
+    rules_run.add_argument("--json", action="store_true")
 
     queue = commands.add_parser("queue", help="the technicians' queue, in order")
     queue.add_argument("--json", action="store_true")
@@ -122,11 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def dispatch(args: argparse.Namespace) -> int:
-    if args.command == "rules":
-        raise NotYetAvailable("`rules run` is not yet available in this version")
-    if args.command == "templates":
-        raise NotYetAvailable("`templates` is not yet available in this version")
     settings = load_settings(args.config)
+    if args.command == "templates" and args.templates_command == "check":
+        return cmd_templates_check(settings)
     now = parse_now(args.now or os.environ.get(NOW_ENV))
     app = build_app(settings, clock=fixed_clock(now) if now else system_clock)
     try:
@@ -143,10 +144,63 @@ def emit(data: Any) -> None:
 
 def cmd_poll(app: App, args: argparse.Namespace) -> int:
     summary = app.poll_once()
+    delivery = app.send_due_notices()
     if args.json:
-        emit({"processed": summary.total, "outcomes": dict(summary.outcomes)})
+        emit({"processed": summary.total, "outcomes": dict(summary.outcomes),
+              "notices": {"sent": delivery.sent, "failed": delivery.failed,
+                          "retrying": delivery.retried}})
     else:
         print(_summary_line(summary.total, summary.outcomes))
+        print(f"{delivery.sent} notice(s) sent, {delivery.failed} failed, "
+              f"{delivery.retried} to retry")
+    return 0
+
+
+def cmd_rules(app: App, args: argparse.Namespace) -> int:
+    summary = app.apply_time_rules()
+    delivery = app.send_due_notices()
+    data = {"auto_closed": summary.auto_closed, "started": summary.started,
+            "notices_sent": delivery.sent}
+    if getattr(args, "json", False):
+        emit(data)
+    else:
+        print(f"{summary.auto_closed} auto-closed, {summary.started} scheduled started, "
+              f"{delivery.sent} notice(s) sent")
+    return 0
+
+
+def cmd_templates_check(settings: Settings) -> int:
+    problems = NoticeRenderer(settings.templates_dir).check()
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"inbox-worker: error: {len(problems)} template problem(s)", file=sys.stderr)
+        return 1
+    print(f"templates in {settings.templates_dir}: all good")
+    return 0
+
+
+def cmd_templates(app: App, args: argparse.Namespace) -> int:
+    kind = kind_from_name(args.name)
+    context = None
+    if args.ticket:
+        with app.sessions() as session:
+            ticket = repo.find_ticket(session, args.ticket)
+            context = notice_context(
+                ticket, kind=kind, support=app.settings.support,
+                customer_address=ticket.customer, customer_name="", now=app.clock(),
+            )
+    try:
+        rendered, problems = app.renderer.preview(args.name, context)
+    except ValueError as exc:
+        raise UnknownTicketError(str(exc)) from exc
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    print(f"Subject: {rendered.subject}\n")
+    print(rendered.text)
+    if rendered.html:
+        print("\n--- HTML ---")
+        print(rendered.html)
     return 0
 
 
@@ -293,6 +347,8 @@ HANDLERS = {
     "queue": cmd_queue,
     "tickets": cmd_tickets,
     "quarantine": cmd_quarantine,
+    "rules": cmd_rules,
+    "templates": cmd_templates,
 }
 
 

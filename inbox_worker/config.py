@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from inbox_worker.errors import ConfigError
 
@@ -114,6 +115,18 @@ class TechnicianSettings:
     addresses: frozenset[str] = frozenset()
     trusted_authserv_ids: tuple[str, ...] = ()
     trust_delivery_path: bool = False
+    # Dates in `#status scheduled` tags are read in this zone.
+    time_zone: str = "UTC"
+    # A line that starts the technicians' private signature block, cut before relaying
+    # (None: the standard "-- " separator).
+    signature_marker: str | None = None
+
+
+@dataclass(frozen=True)
+class NoticeSettings:
+    # At most this many notices to one address per hour (0: no limit); stops two automatic
+    # systems from answering each other for ever.
+    rate_limit_per_hour: int = 10
 
 
 @dataclass(frozen=True)
@@ -130,6 +143,7 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     technicians: TechnicianSettings = field(default_factory=TechnicianSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
+    notices: NoticeSettings = field(default_factory=NoticeSettings)
     templates_dir: Path = Path("templates")
     poll_interval: float = 30.0
     source: Path | None = None  # the file these settings came from, if any
@@ -170,6 +184,7 @@ KNOWN_SECTIONS = {
     "policy",
     "templates",
     "worker",
+    "notices",
 }
 
 
@@ -187,6 +202,10 @@ def settings_from_dict(data: dict[str, Any], *, source: Path | None = None) -> S
         smtp=_smtp(_section(data, "smtp")),
         technicians=_technicians(_section(data, "technicians"), support.address),
         policy=_policy(_section(data, "policy")),
+        notices=NoticeSettings(
+            rate_limit_per_hour=_int(_section(data, "notices"), "rate_limit_per_hour", 10,
+                                     "notices")
+        ),
         templates_dir=Path(_str(_section(data, "templates"), "dir", "templates", "templates")),
         poll_interval=_number(_section(data, "worker"), "poll_interval", 30.0, "worker"),
         source=source,
@@ -359,10 +378,21 @@ def _technicians(section: dict[str, Any], support_address: str) -> TechnicianSet
     ids = section.get("trusted_authserv_ids", [])
     if not isinstance(ids, list) or not all(isinstance(a, str) for a in ids):
         raise ConfigError("[technicians] trusted_authserv_ids must be a list of strings")
+    time_zone = _str(section, "time_zone", "UTC", "technicians")
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"[technicians] time_zone {time_zone!r} is not a known zone") from exc
+    marker = section.get("signature_marker")
+    if marker is not None and (not isinstance(marker, str) or not marker.strip()
+                               or "\n" in marker or "\r" in marker):
+        raise ConfigError("[technicians] signature_marker must be one non-empty line")
     return TechnicianSettings(
         addresses=addresses,
         trusted_authserv_ids=tuple(i.strip().lower() for i in ids),
         trust_delivery_path=_bool(section, "trust_delivery_path", False, "technicians"),
+        time_zone=time_zone,
+        signature_marker=marker,
     )
 
 

@@ -132,6 +132,8 @@ class NoticeKind(StrEnum):
     CLOSED = "closed"
     AUTO_CLOSED = "auto_closed"
     REOPENED = "reopened"
+    # Not a customer notice: the reply to a technician whose tags were refused.
+    TAG_REJECTED = "tag_rejected"
 
 
 @dataclass(frozen=True)

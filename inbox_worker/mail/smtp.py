@@ -13,6 +13,7 @@ rest of the session fails fast instead of waiting for a timeout per message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -22,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiosmtplib
 
@@ -78,16 +79,19 @@ def _describe(exc: BaseException) -> str:
 
 
 class _SmtpConnection:
-    """One SMTP connection, opened on first use and reopened once after a drop."""
+    """One SMTP connection, opened on first use and reopened after the server dropped it;
+    once the server cannot be reached, every later send fails fast."""
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
         self._smtp: aiosmtplib.SMTP | None = None
+        self._protocol: Any = None
         self._down: str | None = None
 
     async def _connected(self) -> aiosmtplib.SMTP:
         if self._smtp is not None and self._smtp.is_connected:
             return self._smtp
+        await self._drop()
         if self._down is not None:
             raise TransientSendError(f"not tried, the SMTP server is unavailable: {self._down}")
         settings = self.settings
@@ -101,18 +105,19 @@ class _SmtpConnection:
             tls_context=_tls_context(settings) if tls else None,
             timeout=settings.timeout,
         )
+        self._smtp = smtp
         try:
             await smtp.connect()
+            self._protocol = smtp.protocol
             if settings.username:
                 password = settings.password.resolve("[smtp] password")
                 await smtp.login(settings.username, password)
         except (aiosmtplib.SMTPException, OSError, InboxWorkerError, ValueError) as exc:
-            smtp.close()
+            await self._drop()
             self._down = _describe(exc)
             log.error("smtp unavailable host=%s port=%s error=%s",
                       settings.host, settings.port, self._down)
             raise TransientSendError(f"SMTP server unavailable: {self._down}") from exc
-        self._smtp = smtp
         return smtp
 
     async def send(self, raw: bytes, *, sender: str, recipient: str) -> None:
@@ -123,19 +128,16 @@ class _SmtpConnection:
             refusal = exc.recipients[0] if exc.recipients else None
             code = refusal.code if refusal else 0
             detail = _describe(refusal) if refusal else _describe(exc)
-            self._drop_if_closed()
             if 500 <= code < 600:
                 raise PermanentSendError(f"recipient refused: {detail}") from exc
             raise TransientSendError(f"recipient deferred: {detail}") from exc
         except aiosmtplib.SMTPSenderRefused as exc:
-            self._drop_if_closed()
             # 552 at MAIL FROM is the SIZE check: this message is too big, for good.
             # Any other refusal of our envelope sender hits every notice alike.
             if exc.code == 552:
                 raise PermanentSendError(f"message refused: {_describe(exc)}") from exc
             raise TransientSendError(f"sender refused: {_describe(exc)}") from exc
         except aiosmtplib.SMTPResponseException as exc:
-            self._drop_if_closed()
             if 500 <= exc.code < 600 and isinstance(exc, aiosmtplib.SMTPDataError):
                 raise PermanentSendError(f"message refused: {_describe(exc)}") from exc
             raise TransientSendError(_describe(exc)) from exc
@@ -143,25 +145,32 @@ class _SmtpConnection:
             # aiosmtplib refuses an address it cannot put on the wire safely.
             raise PermanentSendError(f"unusable address: {exc}") from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
-            self._drop()
+            await self._drop()
             raise TransientSendError(f"connection lost: {_describe(exc)}") from exc
 
-    def _drop_if_closed(self) -> None:
-        if self._smtp is not None and not self._smtp.is_connected:
-            self._smtp = None
-
-    def _drop(self) -> None:
-        if self._smtp is not None:
-            self._smtp.close()
-        self._smtp = None
+    async def _drop(self) -> None:
+        smtp, protocol = self._smtp, self._protocol
+        self._smtp = self._protocol = None
+        if smtp is not None:
+            smtp.close()
+        await _closed(protocol)
 
     async def close(self) -> None:
-        smtp, self._smtp = self._smtp, None
+        smtp, protocol = self._smtp, self._protocol
         if smtp is not None and smtp.is_connected:
-            try:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
                 await smtp.quit()
-            except (aiosmtplib.SMTPException, OSError):
-                smtp.close()
+        await self._drop()
+        await _closed(protocol)
+
+
+async def _closed(protocol: Any, timeout: float = 2.0) -> None:
+    """Wait until a closed connection is really gone: TLS sends close_notify and waits for
+    the peer's on later turns of the loop, and a loop closed before that leaks the socket."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while protocol is not None and protocol.transport is not None and loop.time() < deadline:
+        await asyncio.sleep(0.005)
 
 
 class _SyncSmtpSession:
@@ -183,9 +192,6 @@ class _SyncSmtpSession:
             loop.run_until_complete(self._connection.close())
         finally:
             try:
-                # Closing transports finish on the loop's next turns; a loop closed before
-                # that leaks their sockets.
-                loop.run_until_complete(asyncio.sleep(0.01))
                 loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.run_until_complete(loop.shutdown_default_executor())
             finally:

@@ -230,7 +230,7 @@ class NoticeRenderer:
         problems of its files; sample data unless `context` is given."""
         kind = _check_kind(kind_from_name(name))
         rendered = self.render(kind, context or self.sample_context(kind))
-        files = {self.templates_dir / (kind + TEXT_SUFFIX), self.templates_dir / (kind + HTML_SUFFIX)}
+        files = {self.templates_dir / (kind + suffix) for suffix in (TEXT_SUFFIX, HTML_SUFFIX)}
         return rendered, [p for p in self.problems() if p.path in files]
 
 

@@ -26,7 +26,10 @@ TEMPLATE_VARIABLES: dict[str, str] = {
     "customer": "who gets the notice: customer.address, customer.name ('' when unknown)",
     "support": "the support mailbox: support.address, support.name",
     "status": "the ticket's status after the change (same as ticket.status)",
-    "text": "answer: the technician's text relayed to the customer; '' for other notices",
+    "text": (
+        "the technician's text relayed to the customer (answer, and on_hold, scheduled, "
+        "closed when the technician wrote some); tag_rejected: the refused tags; '' otherwise"
+    ),
     "reason": (
         "on_hold: the reason the technician gave (none if they gave none); "
         "on_hold_billing: 'billing'; auto_closed: why it closed; none otherwise"
@@ -71,6 +74,7 @@ _STATUS_AFTER = {
     NoticeKind.CLOSED: "Closed",
     NoticeKind.AUTO_CLOSED: "Closed",
     NoticeKind.REOPENED: "Customer-Reply",
+    NoticeKind.TAG_REJECTED: "Open",
 }
 
 SAMPLE_NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -83,6 +87,12 @@ please use the printer on the 3rd floor.
 
 Best regards,
 Alice"""
+
+_SAMPLE_TEXT = {
+    NoticeKind.ANSWER: _SAMPLE_ANSWER,
+    NoticeKind.TAG_REJECTED: "#status done: unknown status 'done': use in-progress, answered, "
+    "on-hold [reason], scheduled YYYY-MM-DD [HH:MM], closed",
+}
 
 _SAMPLE_REASON = {
     NoticeKind.ON_HOLD: "waiting for the vendor's replacement part",
@@ -127,7 +137,7 @@ def sample_context(kind: str, *, minimal: bool = False) -> dict[str, Any]:
         "customer": {"address": "jane.doe@example.org", "name": "" if minimal else "Jane Doe"},
         "support": {"address": "support@example.com", "name": "Example Support"},
         "status": status,
-        "text": _SAMPLE_ANSWER if notice is NoticeKind.ANSWER else "",
+        "text": _SAMPLE_TEXT.get(notice, ""),
         "reason": reason,
         "links": {} if minimal else {"portal": "https://support.example.com/t/IW-7K3M9QX2PD"},
         "now": now,

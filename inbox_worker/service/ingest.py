@@ -23,6 +23,8 @@ from inbox_worker.errors import StoreError, UnparseableMail
 from inbox_worker.mail.authentication import sender_domain_passed
 from inbox_worker.mail.parse import parse_mail
 from inbox_worker.mail.source import FetchedMail
+from inbox_worker.service.notify import Notifier
+from inbox_worker.service.technician import TechnicianMail
 from inbox_worker.service.tickets import Incoming, TicketWriter
 from inbox_worker.store import repository as repo
 from inbox_worker.store.models import QuarantinedMail, Ticket
@@ -44,9 +46,11 @@ class IngestResult:
 
 
 class Ingestor:
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session],
+                 notifier: Notifier) -> None:
         self.settings = settings
         self.sessions = sessions
+        self.notifier = notifier
         self.policy = status.Policy(
             auto_close_days=settings.policy.auto_close_days,
             reopen_days=settings.policy.reopen_days,
@@ -113,8 +117,15 @@ class Ingestor:
                                  mail)
             return IngestResult("quarantined", message_key=message_key, detail="our own mail")
         technicians = self.settings.technicians.addresses
+        forged_technician = False
         if kind is MailKind.CUSTOMER and mail.from_addr in technicians:
-            kind = MailKind.TECHNICIAN if self._authenticated(mail) else MailKind.CUSTOMER
+            if self._authenticated(mail):
+                kind = MailKind.TECHNICIAN
+            else:
+                # A From header proves nothing: this is a customer mail from that address,
+                # and the address gets no technician's right to write onto any ticket.
+                forged_technician = True
+                technicians = technicians - {mail.from_addr}
 
         automatic = kind in (MailKind.AUTO_REPLY, MailKind.BOUNCE)
         subjects = (mail.subject, *mail.embedded_subjects) if automatic else (mail.subject,)
@@ -131,8 +142,9 @@ class Ingestor:
             technicians=technicians,
             kind=kind,
         )
-        writer = TicketWriter(session, self.settings, now)
+        writer = TicketWriter(session, self.settings, now, self.notifier)
         incoming = Incoming(mail, message_key, fetched.key, fetched.raw, kind)
+        technician = TechnicianMail(writer, self.policy) if kind is MailKind.TECHNICIAN else None
         if choice.ticket_id is None:
             if automatic:
                 # An auto-reply or bounce never opens a ticket on its own; keep it aside.
@@ -140,16 +152,42 @@ class Ingestor:
                     session, fetched, f"{kind.value} that matches no ticket", now, mail
                 )
                 return IngestResult("quarantined", message_key=message_key, detail=kind.value)
-            ticket = writer.open_ticket(incoming)
+            if technician is not None:
+                parsed = technician.parse(incoming)
+                opened = technician.new_mail(incoming, parsed)
+                if opened is None:
+                    problems = "; ".join(f"{e.line}: {e.message}" for e in parsed.errors)
+                    self._add_quarantine(session, fetched,
+                                         f"technician's new mail with bad tags: {problems}",
+                                         now, mail)
+                    return IngestResult("quarantined", message_key=message_key,
+                                        detail="bad tags")
+                ticket = opened
+            else:
+                ticket = writer.open_ticket(incoming)
             if choice.stranger_with_token and by_token is not None:
                 writer.note_stranger_token(by_token, ticket, mail)
+            self._note_forgery(writer, ticket, mail, forged_technician)
             return IngestResult("created", ticket.ref, message_key)
 
         ticket = repo.lock_ticket(session, choice.ticket_id)
-        ticket = writer.apply_reply(ticket, incoming, self.policy)
+        if technician is not None:
+            ticket = technician.reply(ticket, incoming, technician.parse(incoming))
+        else:
+            ticket = writer.apply_reply(ticket, incoming, self.policy)
         if choice.stranger_with_token and by_token is not None:
             writer.note_stranger_token(by_token, ticket, mail)
+        self._note_forgery(writer, ticket, mail, forged_technician)
         return IngestResult("threaded", ticket.ref, message_key, detail=f"via {choice.via}")
+
+    @staticmethod
+    def _note_forgery(writer: TicketWriter, ticket: Ticket, mail: InboundMail,
+                      forged: bool) -> None:
+        if forged:
+            writer.add_event(ticket, "auth-failed", ticket.status, ticket.status, mail.from_addr,
+                             f"mail from technician address {mail.from_addr} without a passing "
+                             "Authentication-Results from a trusted host: treated as a "
+                             "customer mail, no tags honoured", None)
 
     def _authenticated(self, mail: InboundMail) -> bool:
         techs = self.settings.technicians

@@ -16,7 +16,6 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +24,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from inbox_worker.config import Settings, SupportSettings
+from inbox_worker.domain import correlate
 from inbox_worker.domain.classify import is_noreply_address
 from inbox_worker.domain.status import NoticeKind
 from inbox_worker.mail.smtp import MailSender, PermanentSendError, SendError
@@ -76,12 +76,13 @@ def enqueue_notice(
     notice = NoticeKind(kind)
     support = settings.support
     to_addr = (recipient or ticket.customer).strip().lower()
+    thread = conversation(session, ticket)
     context = notice_context(
         ticket,
         kind=notice,
         support=support,
         customer_address=to_addr,
-        customer_name=customer_name(session, ticket, to_addr),
+        customer_name=thread.names.get(to_addr, ""),
         now=now,
         text=text,
         reason=reason,
@@ -89,7 +90,6 @@ def enqueue_notice(
     )
     rendered = renderer.render(notice.value, context)
     message_id = new_message_id(support.message_id_domain)
-    in_reply_to, references = thread_headers(session, ticket)
     why_not = suppress or suppression_reason(
         session, to_addr, support_address=support.address, now=now,
         rate_limit_per_hour=rate_limit_per_hour,
@@ -106,13 +106,13 @@ def enqueue_notice(
                 to_name=context["customer"]["name"],
                 token=ticket.token,
                 message_id=message_id,
-                in_reply_to=in_reply_to,
-                references=references,
+                in_reply_to=thread.in_reply_to,
+                references=thread.references,
                 date=now,
             )
         except ValueError as exc:
             why_not = f"cannot address the notice: {exc}"
-    subject = f"[{ticket.token}] {rendered.subject}"
+    subject = correlate.format_subject(rendered.subject, ticket.token)
     message = Message(
         ticket_id=ticket.id,
         message_id=message_id,
@@ -126,29 +126,25 @@ def enqueue_notice(
         text=rendered.text,
         full_text=rendered.text,
         html=rendered.html,
-        in_reply_to=in_reply_to or "",
-        references=" ".join(references),
+        in_reply_to=thread.in_reply_to or "",
+        references=" ".join(thread.references),
         date_header=now,
         received_at=now,
         source_key=None,
         raw=None,
     )
-    session.add(message)
-    session.flush()
-    session.add(
-        OutboxItem(
-            ticket_id=ticket.id,
-            message_pk=message.id,
-            notice=notice.value,
-            recipient=to_addr[:320],
-            raw=raw,
-            state="suppressed" if why_not else "pending",
-            attempts=0,
-            next_attempt_at=now,
-            last_error=why_not,
-            created_at=now,
-        )
+    message.outbox = OutboxItem(
+        ticket_id=ticket.id,
+        notice=notice.value,
+        recipient=to_addr[:320],
+        raw=raw,
+        state="suppressed" if why_not else "pending",
+        attempts=0,
+        next_attempt_at=now,
+        last_error=why_not,
+        created_at=now,
     )
+    session.add(message)
     session.flush()
     if why_not:
         log.warning("notice suppressed ticket=%s notice=%s to=%s reason=%s",
@@ -188,41 +184,41 @@ def suppression_reason(
     return None
 
 
-def customer_name(session: Session, ticket: Ticket, address: str) -> str:
-    """The display name `address` last used on this ticket, '' if none."""
-    name = session.scalar(
-        select(Message.from_name)
-        .where(
-            Message.ticket_id == ticket.id,
-            Message.direction == "in",
-            Message.from_addr == address,
-            Message.from_name != "",
-        )
-        .order_by(Message.id.desc())
-        .limit(1)
-    )
-    return name or ""
+@dataclass(frozen=True)
+class Conversation:
+    """What a notice needs to know about the mails already on its ticket."""
+
+    in_reply_to: str | None
+    references: list[str]
+    names: dict[str, str]  # address -> the display name it last used on the ticket
 
 
-def thread_headers(session: Session, ticket: Ticket) -> tuple[str | None, list[str]]:
-    """In-Reply-To (the latest mail of the conversation the customer has seen) and
-    References (the first of those mails and the latest ones, at most REFERENCES_KEPT)."""
+def conversation(session: Session, ticket: Ticket) -> Conversation:
+    """In-Reply-To is the latest mail of the conversation the customer has seen (their own
+    mails and our notices that went or will go); References are the first of those and
+    the latest ones, at most REFERENCES_KEPT. One query."""
     rows = session.execute(
-        select(Message.message_id, Message.direction, Message.kind, OutboxItem.state)
+        select(
+            Message.message_id, Message.direction, Message.kind, Message.from_addr,
+            Message.from_name, OutboxItem.state,
+        )
         .outerjoin(OutboxItem, OutboxItem.message_pk == Message.id)
         .where(Message.ticket_id == ticket.id)
         .order_by(Message.id)
     ).all()
-    visible = [
-        message_id
-        for message_id, direction, kind, state in rows
-        if (direction == "in" and kind in _VISIBLE_INBOUND_KINDS)
-        or (direction == "out" and state != "suppressed")
-    ]
+    visible: list[str] = []
+    names: dict[str, str] = {}
+    for message_id, direction, kind, from_addr, from_name, state in rows:
+        if direction == "in" and from_name:
+            names[from_addr] = from_name
+        if (direction == "in" and kind in _VISIBLE_INBOUND_KINDS) or (
+            direction == "out" and state != "suppressed"
+        ):
+            visible.append(message_id)
     if not visible:
-        return None, []
+        return Conversation(None, [], names)
     chosen = list(dict.fromkeys([visible[0], *visible[-(REFERENCES_KEPT - 1) :]]))
-    return visible[-1], chosen
+    return Conversation(visible[-1], chosen, names)
 
 
 def notice_context(

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from inbox_worker.config import Settings
 from inbox_worker.domain import correlate, status
 from inbox_worker.domain.model import InboundMail, MailKind, Priority, Status
+from inbox_worker.domain.status import NoticeKind
+from inbox_worker.service.notify import Notifier
 from inbox_worker.store import repository as repo
 from inbox_worker.store.models import AttachmentRow, Message, Participant, Ticket, TicketEvent
 
@@ -32,21 +34,38 @@ class Incoming:
 
 
 class TicketWriter:
-    def __init__(self, session: Session, settings: Settings, now: datetime) -> None:
+    def __init__(self, session: Session, settings: Settings, now: datetime,
+                 notifier: Notifier) -> None:
         self.session = session
         self.settings = settings
         self.now = now
+        self.notifier = notifier
+
+    def notify(self, ticket: Ticket, kind: str, **details: str | None) -> None:
+        """Queue a notice in this transaction (`Notifier` decides whether it may go)."""
+        self.session.flush()
+        self.notifier(self.session, ticket, kind, self.now, **details)  # type: ignore[arg-type]
 
     # -- tickets -------------------------------------------------------------------------
 
-    def open_ticket(self, incoming: Incoming, *, linked_to: Ticket | None = None) -> Ticket:
-        """A new ticket from a customer's mail (Open, at the back of the queue)."""
+    def open_ticket(
+        self,
+        incoming: Incoming,
+        *,
+        linked_to: Ticket | None = None,
+        customer: str | None = None,
+        acknowledge: bool = True,
+    ) -> Ticket:
+        """A new ticket from a customer's mail (Open, at the back of the queue), acknowledged.
+
+        ``customer`` opens it on someone else's behalf (a technician's `#customer`).
+        """
         mail = incoming.mail
         subject = correlate.strip_reply_prefixes(mail.subject).strip() or "(no subject)"
         ticket = Ticket(
             token=correlate.new_token(self.settings.support.token_prefix),
             subject=subject[:1000],
-            customer=mail.from_addr,
+            customer=customer or mail.from_addr,
             status=Status.OPEN.value,
             priority=Priority.NORMAL.value,
             queue_place=repo.next_queue_place(self.session),
@@ -63,24 +82,27 @@ class TicketWriter:
             cause = f"reply to {linked_to.ref} after its reopen window"
             self.add_event(linked_to, "linked", linked_to.status, linked_to.status,
                            mail.from_addr, f"continued in {ticket.ref}", message)
+        if customer:
+            cause = f"opened by {mail.from_addr} on behalf of {customer}"
         self.add_event(ticket, "created", None, Status.OPEN.value, mail.from_addr, cause, message)
+        if acknowledge:
+            suppress = "mail from a mailing list" if incoming.kind is MailKind.LIST else None
+            self.notify(ticket, NoticeKind.ACKNOWLEDGED, suppress=suppress)
         return ticket
 
     def apply_reply(self, ticket: Ticket, incoming: Incoming, policy: status.Policy) -> Ticket:
-        """A mail threaded onto ``ticket``: record it and apply the status rules.
+        """A customer's (or automatic) mail threaded onto ``ticket``: record it, apply the rules.
 
         Returns the ticket the mail ended on (a new, linked one when the reply came after the
         reopen window).
         """
         mail, kind = incoming.mail, incoming.kind
-        event: object
+        event: status.Event
         if kind in (MailKind.AUTO_REPLY, MailKind.BOUNCE):
             event = status.AutomaticMail(kind)
-        elif kind is MailKind.TECHNICIAN:
-            event = status.TechnicianReply()
         else:
             event = status.CustomerReply()
-        transition = status.decide(ticket_state(ticket), event, self.now, policy)  # type: ignore[arg-type]
+        transition = status.decide(ticket_state(ticket), event, self.now, policy)
         if transition.open_linked_ticket:
             return self.open_ticket(incoming, linked_to=ticket)
 
@@ -92,7 +114,9 @@ class TicketWriter:
                            f"{kind.value} recorded, status unchanged", message)
             return ticket
         self.apply_transition(ticket, transition, actor=mail.from_addr,
-                              cause=_cause(kind, mail), message=message)
+                              cause=f"customer reply from {mail.from_addr}", message=message)
+        if transition.notice is not None and not transition.rejected:
+            self.notify(ticket, transition.notice)
         return ticket
 
     def apply_transition(
@@ -122,7 +146,8 @@ class TicketWriter:
     def note_stranger_token(self, target: Ticket, opened: Ticket, mail: InboundMail) -> None:
         """Leave a trace on the ticket whose token a stranger used (not revealed to them)."""
         self.add_event(target, "stranger-token", target.status, target.status, mail.from_addr,
-                       f"{mail.from_addr} may not write to this ticket; the mail went to {opened.ref}", None)
+                       f"{mail.from_addr} may not write to this ticket; the mail went to "
+                       f"{opened.ref}", None)
         self.add_event(opened, "stranger-token", opened.status, opened.status, mail.from_addr,
                        "the subject carried another ticket's token; not attached to it", None)
 
@@ -214,7 +239,3 @@ def ticket_state(ticket: Ticket) -> status.TicketState:
         answered_at=ticket.answered_at,
     )
 
-
-def _cause(kind: MailKind, mail: InboundMail) -> str:
-    who = "technician" if kind is MailKind.TECHNICIAN else "customer"
-    return f"{who} reply from {mail.from_addr}"

@@ -179,9 +179,8 @@ def test_notices_are_delivered_once_and_thread(desk: Desk, smtp_server: SmtpServ
     ]
     with desk.sessions() as session:
         tickets = {t.id: t for t in session.scalars(select(Ticket))}
-        notices = {
-            m.message_id: m for m in session.scalars(select(Message).where(Message.direction == "out"))
-        }
+        outgoing = session.scalars(select(Message).where(Message.direction == "out"))
+        notices = {m.message_id: m for m in outgoing}
     mails = by_message_id(smtp_server.messages())
     assert set(mails) == set(notices)
     for message_id, mail in mails.items():
@@ -416,10 +415,11 @@ def test_notices_to_the_support_address_or_noreply_are_suppressed(
     desk: Desk, smtp_server: SmtpServer
 ) -> None:
     ticket_id = desk.open_ticket("jane@example.org", notice=False)
-    assert desk.notify_ticket(ticket_id, NoticeKind.CLOSED, recipient="Support@Example.com") is None
-    assert desk.notify_ticket(ticket_id, NoticeKind.CLOSED, recipient="noreply@shop.example") is None
-    assert desk.notify_ticket(ticket_id, NoticeKind.CLOSED, recipient="jane@localhost") is None
-    assert desk.notify_ticket(ticket_id, NoticeKind.CLOSED, suppress="caused by an auto-reply") is None
+    closed = NoticeKind.CLOSED
+    assert desk.notify_ticket(ticket_id, closed, recipient="Support@Example.com") is None
+    assert desk.notify_ticket(ticket_id, closed, recipient="noreply@shop.example") is None
+    assert desk.notify_ticket(ticket_id, closed, recipient="jane@localhost") is None
+    assert desk.notify_ticket(ticket_id, closed, suppress="caused by an auto-reply") is None
     reasons = [(i.state, i.last_error) for i in desk.outbox()]
     assert [state for state, _ in reasons] == ["suppressed"] * 4
     errors = [error or "" for _, error in reasons]
@@ -545,9 +545,8 @@ def test_implicit_tls(certificate: tuple[Path, Path]) -> None:
     try:
         settings = SmtpSettings(kind="smtp", host=server.host, port=server.port, timeout=10,
                                 security="tls", ca_file=str(certificate[0]))
-        assert SmtpSender(settings).send_batch([OutgoingMail(_raw(), SUPPORT, "a@example.org")]) == [
-            None
-        ]
+        mail = OutgoingMail(_raw(), SUPPORT, "a@example.org")
+        assert SmtpSender(settings).send_batch([mail]) == [None]
         assert len(server.received) == 1
     finally:
         server.stop()

@@ -6,7 +6,7 @@ import email
 import re
 from datetime import UTC, datetime
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from typing import Any
 
 import pytest
@@ -54,7 +54,7 @@ def parse(raw: bytes) -> EmailMessage:
     return message
 
 
-def content(part: EmailMessage | None) -> str:
+def content(part: MIMEPart | None) -> str:
     """A text part's decoded content, with the wire's CRLF turned back into LF."""
     assert part is not None
     text = part.get_content()

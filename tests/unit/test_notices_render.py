@@ -285,7 +285,9 @@ def test_changed_file_is_picked_up_without_restart(templates: Path) -> None:
     )
 
 
-def test_unchanged_files_are_not_recompiled(templates: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unchanged_files_are_not_recompiled(
+    templates: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     renderer = NoticeRenderer(templates)
     renderer.render("closed", sample_context("closed"))
     calls: list[str] = []

@@ -1,0 +1,129 @@
+"""A technician's authenticated mail: tags steer the ticket, the new text is relayed.
+
+Only mails that passed the sender check in `service.ingest` come here. The tag grammar is
+the pure `domain.tags`; the status decision the pure `domain.status`. Any bad tag means
+nothing changes and the technician gets a reply saying what was wrong and what is accepted.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from inbox_worker.domain import status, tags
+from inbox_worker.domain.status import NoticeKind
+from inbox_worker.service.tickets import Incoming, TicketWriter, ticket_state
+from inbox_worker.store.models import Message, Ticket
+
+
+class TechnicianMail:
+    def __init__(self, writer: TicketWriter, policy: status.Policy) -> None:
+        self.writer = writer
+        self.policy = policy
+        techs = writer.settings.technicians
+        self.zone = ZoneInfo(techs.time_zone)
+        self.technicians = techs.addresses
+        self.signature_marker = techs.signature_marker
+
+    def parse(self, incoming: Incoming) -> tags.TagParse:
+        return tags.parse_tags(incoming.mail.text, now=self.writer.now, tz=self.zone,
+                               technicians=self.technicians)
+
+    def new_mail(self, incoming: Incoming, parsed: tags.TagParse) -> Ticket | None:
+        """A technician's mail that is no reply. ``#customer`` opens a ticket on the
+        customer's behalf; without it the technician is the customer. Returns None when the
+        tags are bad (the caller quarantines the mail: there is no ticket to answer on)."""
+        if not parsed.ok:
+            return None
+        customer = next((c.address for c in parsed.commands
+                         if isinstance(c, tags.CustomerCommand)), None)
+        ticket = self.writer.open_ticket(incoming, customer=customer)
+        message = self._message_of(ticket)
+        self._apply_commands(ticket, incoming, parsed, message, relay=False)
+        return ticket
+
+    def reply(self, ticket: Ticket, incoming: Incoming, parsed: tags.TagParse) -> Ticket:
+        mail = incoming.mail
+        writer = self.writer
+        note = parsed.ok and parsed.is_note
+        message = writer.add_message(ticket, incoming)
+        if note:
+            message.kind = "note"
+        if not parsed.ok:
+            self._refuse(ticket, mail.from_addr, [f"{e.line}: {e.message}" for e in parsed.errors],
+                         message)
+            return ticket
+        if any(isinstance(c, tags.CustomerCommand) for c in parsed.commands):
+            self._refuse(ticket, mail.from_addr,
+                         ["#customer: only in a new mail, to open a ticket for a customer"],
+                         message)
+            return ticket
+        self._apply_commands(ticket, incoming, parsed, message, relay=not note)
+        return ticket
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _apply_commands(self, ticket: Ticket, incoming: Incoming, parsed: tags.TagParse,
+                        message: Message | None, *, relay: bool) -> None:
+        writer = self.writer
+        actor = incoming.mail.from_addr
+        body = tags.strip_signature(parsed.body, self.signature_marker).strip()
+        set_status: tags.SetStatusCommand | None = None
+        for command in parsed.commands:
+            if isinstance(command, tags.SetStatusCommand):
+                set_status = command
+            elif isinstance(command, tags.AssignCommand):
+                ticket.assignee = command.address
+                writer.add_event(ticket, "assign", ticket.status, ticket.status, actor,
+                                 f"assigned to {command.address}", message)
+            elif isinstance(command, tags.PriorityCommand):
+                ticket.priority = command.priority.value
+                writer.add_event(ticket, "priority", ticket.status, ticket.status, actor,
+                                 f"priority {command.priority.value}", message)
+            elif isinstance(command, tags.CategoryCommand):
+                ticket.category = command.name
+                writer.add_event(ticket, "category", ticket.status, ticket.status, actor,
+                                 f"category {command.name}", message)
+        if parsed.is_note:
+            writer.add_event(ticket, "note", ticket.status, ticket.status, actor,
+                             "internal note; nothing sent to the customer", message)
+        event: status.Event | None
+        if set_status is not None:
+            event = set_status.as_event()
+        elif relay and body:
+            event = status.TechnicianReply()
+        else:
+            event = None
+        if event is None:
+            ticket.updated_at = writer.now
+            return
+        transition = status.decide(ticket_state(ticket), event, writer.now, self.policy)
+        if transition.rejected:
+            self._refuse(ticket, actor, [transition.rejected], message)
+            return
+        cause = f"technician {actor}" + (f": #status {set_status.status.value}"
+                                         if set_status else ": answer")
+        writer.apply_transition(ticket, transition, actor=actor, cause=cause, message=message)
+        if not relay:
+            return
+        if transition.notice is not None:
+            writer.notify(ticket, transition.notice, text=body,
+                          reason=set_status.reason if set_status else None)
+        elif body:
+            # e.g. `#status in-progress` with a few words: they still reach the customer.
+            writer.notify(ticket, NoticeKind.ANSWER, text=body)
+
+    def _refuse(self, ticket: Ticket, technician: str, problems: list[str],
+                message: Message | None) -> None:
+        writer = self.writer
+        writer.add_event(ticket, "rejected", ticket.status, ticket.status, technician,
+                         "tags refused, nothing changed: " + "; ".join(problems), message)
+        writer.notify(ticket, NoticeKind.TAG_REJECTED, recipient=technician,
+                      text="\n".join(problems))
+
+    def _message_of(self, ticket: Ticket) -> Message | None:
+        return self.writer.session.scalar(
+            select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)
+        )
+
