@@ -10,9 +10,7 @@ import argparse
 import json
 import logging
 import os
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +23,9 @@ from inbox_worker.errors import ConfigError, InboxWorkerError, UnknownTicketErro
 from inbox_worker.mail.maildir import RawSource
 from inbox_worker.notices.render import NoticeRenderer, kind_from_name
 from inbox_worker.service import quarantine, views
-from inbox_worker.service.mailbox_run import process_mailbox
 from inbox_worker.service.outbox import notice_context
 from inbox_worker.store import repository as repo
+from inbox_worker.worker import Worker, print_progress
 
 NOW_ENV = "INBOX_WORKER_NOW"
 
@@ -220,24 +218,13 @@ def cmd_ingest(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_run(app: App, args: argparse.Namespace) -> int:
-    stop = threading.Event()
-
-    def request_stop(signum: int, _frame: object) -> None:
-        logging.getLogger("inbox_worker").info("signal %s: stopping after the mail in hand",
-                                               signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    interval = args.interval or app.settings.poll_interval
-    while not stop.is_set():
-        source = app.open_source()
-        try:
-            process_mailbox(source, app.ingestor, app.clock, should_stop=stop.is_set)
-        finally:
-            source.close()
-        stop.wait(interval)
-    return 0
+    worker = Worker(
+        app,
+        poll_interval=args.interval or app.settings.poll_interval,
+        progress=print_progress if args.verbose and sys.stderr.isatty() else None,
+    )
+    worker.install_signal_handlers()
+    return worker.run()
 
 
 def cmd_queue(app: App, args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from inbox_worker.config import (
 )
 from tests.support import postgres
 
-pytest_plugins = ["tests.support.fixtures"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.smtp"]
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

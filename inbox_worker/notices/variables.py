@@ -50,8 +50,8 @@ TEMPLATE_FILTERS: dict[str, str] = {
 TEMPLATE_DOC = """\
 Notice templates live in the templates directory ([templates] dir, default `templates/`),
 one file per notice: NAME.txt.j2 for the subject and plain-text body, and optionally
-NAME.html.j2 for an HTML alternative (autoescaped). NAME is one of: acknowledged, answer,
-on_hold, on_hold_billing, scheduled, closed, auto_closed, reopened.
+NAME.html.j2 for an HTML alternative (autoescaped). NAME is one of:
+""" + "  " + ", ".join(NOTICE_KINDS) + """.
 
 A .txt.j2 file starts with a `Subject: ...` line, then one blank line, then the body. The
 ticket token is added to the subject automatically (`[IW-...] subject`). Templates are

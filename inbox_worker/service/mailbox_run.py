@@ -18,6 +18,8 @@ from inbox_worker.service.ingest import Ingestor
 
 log = logging.getLogger("inbox_worker.mailbox")
 
+PROGRESS_EVERY = 100
+
 
 @dataclass
 class PassSummary:
@@ -34,7 +36,9 @@ def process_mailbox(
     clock: Callable[[], datetime],
     *,
     should_stop: Callable[[], bool] = lambda: False,
+    progress: Callable[[int], None] | None = None,
 ) -> PassSummary:
+    """One pass over the source. ``progress`` hears the count every PROGRESS_EVERY mails."""
     summary = PassSummary()
     for fetched in source.fetch():
         result = ingestor.process(fetched, clock())
@@ -48,6 +52,8 @@ def process_mailbox(
             fetched.key, result.outcome, result.ticket_ref or "-",
             result.message_key or "-", result.detail,
         )
+        if progress is not None and summary.total % PROGRESS_EVERY == 0:
+            progress(summary.total)
         if should_stop():
             break
     return summary

@@ -609,17 +609,3 @@ def test_outbox_claim_columns_migrate_with_data(database_url: str, tmp_path: Pat
     finally:
         engine.dispose()
 
-
-def test_models_and_migrations_agree(database_url: str) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from inbox_worker.store.models import Base
-
-    engine = make_engine(database_url)
-    try:
-        upgrade_schema(engine)
-        with engine.connect() as connection:
-            assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
-    finally:
-        engine.dispose()

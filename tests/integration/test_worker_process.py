@@ -1,0 +1,94 @@
+"""`inbox-worker run` as a real process against Dovecot and an SMTP server."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.support.dovecot import Dovecot
+from tests.support.fixtures import ImapAccount
+from tests.support.mails import make_mail
+from tests.support.smtp import SmtpServer
+
+pytestmark = pytest.mark.integration
+
+SCRIPT = Path(sys.executable).parent / "inbox-worker"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float) -> float:
+    """Seconds until ``condition`` held; fails after ``timeout``."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            pytest.fail(f"condition not met within {timeout}s")
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+def worker_config(tmp_path: Path, database_url: str, account: ImapAccount,
+                  smtp: SmtpServer) -> Path:
+    path = tmp_path / "worker.toml"
+    path.write_text(f"""
+[support]
+address = "support@example.com"
+[database]
+url = "{database_url}"
+[mailbox]
+url = "imap://127.0.0.1:{account.port}/INBOX"
+security = "none"
+username = "{account.user}"
+password_env = "TEST_IMAP_PASSWORD"
+[smtp]
+host = "127.0.0.1"
+port = {smtp.port}
+security = "none"
+[templates]
+dir = "{REPO / 'templates'}"
+""")
+    return path
+
+
+def test_run_idles_recovers_and_stops_cleanly(
+    tmp_path: Path, database_url: str, dovecot: Dovecot, imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+) -> None:
+    config = worker_config(tmp_path, database_url, imap_account, smtp_server)
+    log = (tmp_path / "worker.log").open("w")
+    process = subprocess.Popen(
+        [str(SCRIPT), "--config", str(config), "run", "--interval", "30"],
+        env={"TEST_IMAP_PASSWORD": imap_account.password, "PATH": "/usr/bin:/bin"},
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        dovecot.append(imap_account.user, "INBOX", make_mail(sender="a@customer.test"))
+        wait_for(lambda: len(smtp_server.received) == 1, 20)
+        time.sleep(0.5)  # the worker is back in IDLE now
+
+        dovecot.append(imap_account.user, "INBOX", make_mail(sender="b@customer.test"))
+        seconds = wait_for(lambda: len(smtp_server.received) == 2, 10)
+        assert seconds < 2.0, f"acknowledgement took {seconds:.2f}s"
+
+        dovecot.restart()
+        dovecot.append(imap_account.user, "INBOX", make_mail(sender="c@customer.test"))
+        wait_for(lambda: len(smtp_server.received) == 3, 30)
+        assert process.poll() is None
+
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        log.close()
+    output = (tmp_path / "worker.log").read_text()
+    assert "Traceback" not in output
+    assert output.count("outcome=created") == 3
+    recipients = sorted(r.rcpt_tos[0] for r in smtp_server.received)
+    assert recipients == ["a@customer.test", "b@customer.test", "c@customer.test"]
+    assert dovecot.list_folder(imap_account.user, "INBOX") == []
