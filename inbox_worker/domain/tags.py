@@ -416,18 +416,20 @@ def _read_address(arg: str) -> str | None:
 def strip_signature(text: str, marker: str | None) -> str:
     """The text before the technician's signature.
 
-    The signature starts at the first line equal to `marker` (compared exactly, without the
-    line ending), or, when `marker` is None, at the first line that is exactly "-- " (RFC
-    3676). That line and everything after it go; the text before it is kept exactly,
-    including its last line ending. Without such a line the text is returned unchanged.
+    The signature starts at the first line equal to `marker` (compared without trailing
+    white space, which mail clients and reply splitting drop), or, when `marker` is None, at
+    the first line that is "-- " (RFC 3676; also "--", the same line after that trimming).
+    That line and everything after it go; the text before it is kept exactly, including its
+    last line ending. Without such a line the text is returned unchanged.
     """
     if marker is None:
         marker = SIGNATURE_SEPARATOR
     if not marker.strip() or "\r" in marker or "\n" in marker:
         raise ValueError("a signature marker must be one non-blank line")
+    wanted = marker.rstrip()
     kept: list[str] = []
     for content, ending in _lines(text):
-        if content == marker:
+        if content.rstrip() == wanted:
             return "".join(kept)
         kept.append(content + ending)
     return text

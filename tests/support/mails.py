@@ -50,16 +50,17 @@ def reply_to(original: bytes, *, sender: str, body: str, subject: str | None = N
              keep_token: bool = True, headers: dict[str, str] | None = None,
              message_id: str | None = "auto") -> bytes:
     """A reply to ``original`` with its threading headers, quoting it as clients do."""
-    from email import message_from_bytes
+    from email import message_from_bytes, policy
 
-    parent = message_from_bytes(original)
+    parent = message_from_bytes(original, policy=policy.default)
     parent_id = parent["Message-ID"]
-    refs = " ".join(x for x in (parent.get("References"), parent_id) if x)
-    parent_subject = str(parent["Subject"])
+    refs = " ".join(str(x) for x in (parent.get("References"), parent_id) if x)
+    parent_subject = " ".join(str(parent["Subject"]).split())
     if subject is None:
         subject = f"Re: {parent_subject}" if keep_token else "Re: something else"
-    quoted = "\n".join(f"> {line}" for line in parent.get_payload(decode=True).decode(
-        "utf-8", "replace").splitlines()) if not parent.is_multipart() else ""
+    part = parent.get_body(("plain",))
+    text = part.get_content() if part is not None else ""
+    quoted = "\n".join(f"> {line}" for line in text.splitlines())
     full_body = f"{body}\n\nOn Mon, 2 Nov 2026 at 08:00, {parent['From']} wrote:\n{quoted}\n"
-    return make_mail(sender=sender, subject=subject, body=full_body, in_reply_to=parent_id,
+    return make_mail(sender=sender, subject=subject, body=full_body, in_reply_to=str(parent_id),
                      references=refs, headers=headers, message_id=message_id)

@@ -508,8 +508,8 @@ def test_only_the_top_is_scanned_for_tags() -> None:
         ("Hi\n-- ", None, "Hi\n"),
         ("-- \nAlice", None, ""),
         ("Hi\n-- \nA\n-- \nB", None, "Hi\n"),
-        # only the exact RFC 3676 separator counts by default
-        ("Hi\n--\nAlice", None, "Hi\n--\nAlice"),
+        # the RFC 3676 separator, also with its trailing space trimmed; nothing else
+        ("Hi\n--\nAlice", None, "Hi\n"),  # "-- " after trailing spaces were trimmed
         ("Hi\n -- \nAlice", None, "Hi\n -- \nAlice"),
         ("Hi\n-- Alice\n", None, "Hi\n-- Alice\n"),
         ("Hi\n---\nAlice", None, "Hi\n---\nAlice"),
