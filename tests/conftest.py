@@ -14,6 +14,7 @@ from inbox_worker.config import (
     DatabaseSettings,
     MailboxSettings,
     Settings,
+    SmtpSettings,
     SupportSettings,
     TechnicianSettings,
 )
@@ -21,7 +22,8 @@ from tests.support import postgres
 
 pytest_plugins = ["tests.support.fixtures", "tests.support.smtp"]
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
@@ -49,6 +51,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
                                 token_prefix="IW", message_id_domain="example.com"),
         database=DatabaseSettings(url=database_url),
         mailbox=MailboxSettings(kind="maildir", path=tmp_path / "mail"),
+        smtp=SmtpSettings(kind="maildir", sent_path=tmp_path / "sent"),
+        templates_dir=REPO / "templates",
         technicians=TechnicianSettings(
             addresses=frozenset({"alice@example.com", "bob@example.com"}),
             trusted_authserv_ids=("mx.example.com",),

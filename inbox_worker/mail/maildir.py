@@ -101,17 +101,17 @@ class RawSource:
 
     def fetch(self) -> Iterator[FetchedMail]:
         if not self.files:
-            yield self._fetched(sys.stdin.buffer.read(), "stdin")
+            yield self.fetched_from(sys.stdin.buffer.read(), "stdin")
             return
         for file in self.files:
             try:
                 raw = file.read_bytes()
             except OSError as exc:
                 raise MailboxError(f"cannot read {file}: {exc.strerror or exc}") from exc
-            yield self._fetched(raw, "ingest")
+            yield self.fetched_from(raw, "ingest")
 
     @staticmethod
-    def _fetched(raw: bytes, mailbox: str) -> FetchedMail:
+    def fetched_from(raw: bytes, mailbox: str) -> FetchedMail:
         return FetchedMail(key=f"ingest:{hashlib.sha256(raw).hexdigest()}", raw=raw,
                            mailbox=mailbox)
 

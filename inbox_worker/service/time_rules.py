@@ -10,7 +10,6 @@ and sends nothing twice: the second pass finds the tickets no longer due.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,13 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from inbox_worker.config import Settings
 from inbox_worker.domain import rules, status
 from inbox_worker.domain.model import Status
+from inbox_worker.service.notify import Notifier
 from inbox_worker.service.tickets import SYSTEM_ACTOR, TicketWriter, ticket_state
 from inbox_worker.store.models import Ticket
 
 log = logging.getLogger("inbox_worker.rules")
-
-# Called inside the ticket's transaction when a change asks for a notice.
-NoticeHook = Callable[[Session, Ticket, status.NoticeKind, datetime], None]
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,7 @@ def apply_time_rules(
     sessions: sessionmaker[Session],
     settings: Settings,
     now: datetime,
-    notify: NoticeHook,
+    notifier: Notifier,
 ) -> RulesSummary:
     policy = status.Policy(
         auto_close_days=settings.policy.auto_close_days,
@@ -64,12 +61,12 @@ def apply_time_rules(
             )
         )
     closed = sum(
-        _apply(sessions, settings, ticket_id, status.AutoClose(), now, policy, notify,
+        _apply(sessions, settings, ticket_id, status.AutoClose(), now, policy, notifier,
                "auto-close: no customer reply since the answer")
         for ticket_id in close_ids
     )
     started = sum(
-        _apply(sessions, settings, ticket_id, status.ScheduledStart(), now, policy, notify,
+        _apply(sessions, settings, ticket_id, status.ScheduledStart(), now, policy, notifier,
                "scheduled time reached")
         for ticket_id in start_ids
     )
@@ -83,7 +80,7 @@ def _apply(
     event: status.Event,
     now: datetime,
     policy: status.Policy,
-    notify: NoticeHook,
+    notifier: Notifier,
     cause: str,
 ) -> bool:
     with sessions.begin() as session:
@@ -98,11 +95,10 @@ def _apply(
         transition = status.decide(ticket_state(ticket), event, now, policy)
         if transition.rejected:
             return False  # no longer due: someone got here first, or a reply came in
-        TicketWriter(session, settings, now).apply_transition(
-            ticket, transition, actor=SYSTEM_ACTOR, cause=cause, message=None
-        )
+        writer = TicketWriter(session, settings, now, notifier)
+        writer.apply_transition(ticket, transition, actor=SYSTEM_ACTOR, cause=cause, message=None)
         if transition.notice is not None:
-            notify(session, ticket, transition.notice, now)
+            writer.notify(ticket, transition.notice)
         log.info("rule ticket=%s %s -> %s", ticket.ref, cause, ticket.status)
         return True
 

@@ -39,7 +39,7 @@ def test_every_corpus_mail_is_a_ticket_entry_or_quarantined(
         messages = {m.message_id: m for m in session.scalars(select(Message))}
         quarantined = list(session.scalars(select(QuarantinedMail)))
     # Identical files share a key: every distinct file has a record.
-    assert len(processed) == len({RawSource._fetched(f.read_bytes(), "x").key for f in files})
+    assert len(processed) == len({RawSource.fetched_from(f.read_bytes(), "x").key for f in files})
     for record in processed.values():
         if record.outcome == "quarantined":
             continue
