@@ -23,7 +23,7 @@ from inbox_worker.errors import ConfigError, InboxWorkerError, UnknownTicketErro
 from inbox_worker.mail.maildir import RawSource
 from inbox_worker.notices.render import NoticeRenderer, kind_from_name
 from inbox_worker.service import quarantine, views
-from inbox_worker.service.outbox import notice_context
+from inbox_worker.service.outbox import conversation, notice_context
 from inbox_worker.store import repository as repo
 from inbox_worker.worker import Worker, print_progress
 
@@ -186,7 +186,9 @@ def cmd_templates(app: App, args: argparse.Namespace) -> int:
             ticket = repo.find_ticket(session, args.ticket)
             context = notice_context(
                 ticket, kind=kind, support=app.settings.support,
-                customer_address=ticket.customer, customer_name="", now=app.clock(),
+                customer_address=ticket.customer,
+                customer_name=conversation(session, ticket).names.get(ticket.customer, ""),
+                now=app.clock(),
             )
     try:
         rendered, problems = app.renderer.preview(args.name, context)
@@ -274,13 +276,11 @@ def cmd_quarantine(app: App, args: argparse.Namespace) -> int:
                     for r in quarantine.list_quarantine(session, include_released=args.all)]
             if args.json:
                 emit(rows)
-            else:
-                for row in rows or [None]:
-                    if row is None:
-                        print("(quarantine is empty)")
-                        break
-                    print(f"{row['id']:>5} {row['created_at']} {row['size']:>9} "
-                          f"{row['sender'] or '-':<30} {row['reason']}")
+            elif not rows:
+                print("(quarantine is empty)")
+            for row in [] if args.json else rows:
+                print(f"{row['id']:>5} {row['created_at']} {row['size']:>9} "
+                      f"{row['sender'] or '-':<30} {row['reason']}")
             return 0
         record = quarantine.get_quarantined(session, args.id)
         data = quarantine.quarantine_json(record)

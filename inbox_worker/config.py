@@ -127,6 +127,9 @@ class NoticeSettings:
     # At most this many notices to one address per hour (0: no limit); stops two automatic
     # systems from answering each other for ever.
     rate_limit_per_hour: int = 10
+    # Acknowledgements (new tickets) to one address per hour: a robot answering each of our
+    # notices with a fresh mail is cut off after this many rounds.
+    acknowledgements_per_hour: int = 2
 
 
 @dataclass(frozen=True)
@@ -204,7 +207,9 @@ def settings_from_dict(data: dict[str, Any], *, source: Path | None = None) -> S
         policy=_policy(_section(data, "policy")),
         notices=NoticeSettings(
             rate_limit_per_hour=_int(_section(data, "notices"), "rate_limit_per_hour", 10,
-                                     "notices")
+                                     "notices"),
+            acknowledgements_per_hour=_int(_section(data, "notices"),
+                                           "acknowledgements_per_hour", 2, "notices"),
         ),
         templates_dir=Path(_str(_section(data, "templates"), "dir", "templates", "templates")),
         poll_interval=_number(_section(data, "worker"), "poll_interval", 30.0, "worker"),

@@ -73,12 +73,7 @@ class Ingestor:
                     raise UnparseableMail("the mail has no usable From address")
             except UnparseableMail as exc:
                 return self._quarantine(fetched, exc.reason, now)
-            try:
-                return self._store(fetched, mail, now)
-            except IntegrityError:
-                # Another worker stored the same source key or Message-ID between our
-                # reads and our commit: run again, the duplicate checks now see it.
-                return self._store(fetched, mail, now)
+            return self._store(fetched, mail, now)
         except OperationalError as exc:
             raise StoreError(f"database error: {str(exc.orig or exc).splitlines()[0]}") from exc
         except SQLAlchemyError:
@@ -88,18 +83,28 @@ class Ingestor:
             return self._quarantine(fetched, f"internal error: {type(exc).__name__}: {exc}", now)
 
     def _store(self, fetched: FetchedMail, mail: InboundMail, now: datetime) -> IngestResult:
-        with self.sessions.begin() as session:
-            result = self._decide_and_write(session, fetched, mail, now)
-            repo.record_processed(
-                session,
-                source_key=fetched.key,
-                message_key=result.message_key,
-                outcome=result.outcome,
-                now=now,
-                ticket_id=_ticket_id(result.ticket_ref),
-                detail=result.detail,
-            )
-            return result
+        for attempt in (1, 2):
+            try:
+                with self.sessions.begin() as session:
+                    if repo.is_processed(session, fetched.key):
+                        return IngestResult("already-processed")
+                    result = self._decide_and_write(session, fetched, mail, now)
+                    repo.record_processed(
+                        session,
+                        source_key=fetched.key,
+                        message_key=result.message_key,
+                        outcome=result.outcome,
+                        now=now,
+                        ticket_id=_ticket_id(result.ticket_ref),
+                        detail=result.detail,
+                    )
+                    return result
+            except IntegrityError:
+                # Another worker stored the same source key or Message-ID between our reads
+                # and our commit: once more, and the duplicate checks see its work.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def _decide_and_write(
         self, session: Session, fetched: FetchedMail, mail: InboundMail, now: datetime

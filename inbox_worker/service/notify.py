@@ -44,5 +44,6 @@ class Notifier:
             reason=reason,
             recipient=recipient,
             rate_limit_per_hour=self.settings.notices.rate_limit_per_hour,
+            acknowledgements_per_hour=self.settings.notices.acknowledgements_per_hour,
             suppress=suppress,
         )

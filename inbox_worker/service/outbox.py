@@ -35,6 +35,7 @@ from inbox_worker.store.models import Message, OutboxItem, Ticket
 log = logging.getLogger("inbox_worker.outbox")
 
 RATE_LIMIT_PER_HOUR = 10
+ACKNOWLEDGEMENTS_PER_HOUR = 2
 MAX_ATTEMPTS = 12
 LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=6)
@@ -61,6 +62,7 @@ def enqueue_notice(
     reason: str | None = None,
     recipient: str | None = None,
     rate_limit_per_hour: int = RATE_LIMIT_PER_HOUR,
+    acknowledgements_per_hour: int = ACKNOWLEDGEMENTS_PER_HOUR,
     links: dict[str, str] | None = None,
     suppress: str | None = None,
 ) -> Message | None:
@@ -92,7 +94,8 @@ def enqueue_notice(
     message_id = new_message_id(support.message_id_domain)
     why_not = suppress or suppression_reason(
         session, to_addr, support_address=support.address, now=now,
-        rate_limit_per_hour=rate_limit_per_hour,
+        rate_limit_per_hour=rate_limit_per_hour, kind=notice,
+        acknowledgements_per_hour=acknowledgements_per_hour,
     )
     raw = b""
     if why_not is None:
@@ -162,6 +165,8 @@ def suppression_reason(
     support_address: str,
     now: datetime,
     rate_limit_per_hour: int = RATE_LIMIT_PER_HOUR,
+    kind: NoticeKind | None = None,
+    acknowledgements_per_hour: int = ACKNOWLEDGEMENTS_PER_HOUR,
 ) -> str | None:
     """Why a notice to `recipient` must not go, or None."""
     address = recipient.strip().lower()
@@ -181,6 +186,20 @@ def suppression_reason(
         )
         if (recent or 0) >= rate_limit_per_hour:
             return f"rate limit: {rate_limit_per_hour} notices per hour to this address"
+    if kind is NoticeKind.ACKNOWLEDGED and acknowledgements_per_hour > 0:
+        # A system that answers each acknowledgement with a new mail of its own opens a new
+        # ticket each round; only its first rounds are acknowledged.
+        acknowledged = session.scalar(
+            select(func.count(OutboxItem.id)).where(
+                OutboxItem.recipient == address,
+                OutboxItem.notice == NoticeKind.ACKNOWLEDGED.value,
+                OutboxItem.created_at > now - timedelta(hours=1),
+                OutboxItem.state != "suppressed",
+            )
+        )
+        if (acknowledged or 0) >= acknowledgements_per_hour:
+            return (f"loop guard: {acknowledgements_per_hour} acknowledgements per hour to "
+                    "this address")
     return None
 
 

@@ -15,6 +15,7 @@ from inbox_worker.config import Settings
 from inbox_worker.domain import correlate, status
 from inbox_worker.domain.model import InboundMail, MailKind, Priority, Status
 from inbox_worker.domain.status import NoticeKind
+from inbox_worker.mail.sanitize import sanitize_html
 from inbox_worker.service.notify import Notifier
 from inbox_worker.store import repository as repo
 from inbox_worker.store.models import AttachmentRow, Message, Participant, Ticket, TicketEvent
@@ -167,7 +168,7 @@ class TicketWriter:
             subject=mail.subject,
             text=mail.text,
             full_text=mail.full_text,
-            html=mail.html,
+            html=sanitize_html(mail.html),
             in_reply_to=" ".join(mail.in_reply_to),
             references=" ".join(mail.references),
             date_header=mail.date,

@@ -1,0 +1,645 @@
+"""Throughput benchmark: the project's `poll --once` against the floor of fetch + parse.
+
+One run starts its own Dovecot (tests/support/dovecot.py) and its own SMTP server
+(tests/support/smtp.py, with a handler that only counts), fills the mailbox with N varied
+mails generated from a seed, then measures two phases, each in a fresh child process so
+that its peak RSS is its own:
+
+- floor:   imapclient fetches every mail (BODY.PEEK[] in batches of 50, folder EXAMINEd
+           read-only) and `mailparser.parse_from_bytes` parses each; nothing else.
+- project: `build_app(settings).poll_once()` then `send_due_notices()`, exactly what
+           `inbox-worker poll --once` does, against that Dovecot, that SMTP server and a
+           fresh SQLite file or PostgreSQL database.
+
+The floor never changes the mailbox, so both phases start from the same state. The run
+fails unless the project stored N tickets and the SMTP server received N acknowledgements.
+
+    .venv/bin/python bench/throughput.py --n 2000 [--db sqlite|postgresql] [--profile cprofile|py-spy]
+
+Results go to bench/results/throughput-N-DB.json (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import logging
+import math
+import multiprocessing
+import os
+import platform
+import random
+import resource
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+RESULTS = REPO / "bench" / "results"
+PASSWORD_ENV = "IW_BENCH_IMAP_PASSWORD"
+PG_ADMIN_URL = os.environ.get(
+    "IW_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+SUPPORT = "support@example.com"
+TECHNICIANS = ("alice@example.com", "bob@example.com")
+FLOOR_BATCH = 50
+APPEND_CHUNK = 100  # mails per MULTIAPPEND command
+MIN_SIZE, MAX_SIZE = 2 * 1024, 20 * 1024
+# Customers write several of the mails, but never more than the project acknowledges per
+# address and hour (its loop guard and rate limit), so that every mail earns its ack.
+MAILS_PER_CUSTOMER = 4
+
+
+# ---------------------------------------------------------------------------------------
+# The mails: deterministic from the seed, varied like a real support mailbox.
+# ---------------------------------------------------------------------------------------
+
+FIRST = ("Anna", "Ben", "Carla", "David", "Elif", "Farid", "Greta", "Hiro", "Ines", "Jonas",
+         "Katarzyna", "Luis", "Mette", "Nikolai", "Olga", "Pierre", "Quentin", "Rosa",
+         "Søren", "Tomás", "Ulrike", "Václav", "Wei", "Xiomara", "Yusuf", "Zoë", "François",
+         "Jürgen", "Łukasz", "Ángela", "李", "Мария")  # fmt: skip
+LAST = ("Schmidt", "Müller", "García", "Okafor", "Nakamura", "Dubois", "Kowalski", "Rossi",
+        "Jensen", "O'Brien", "Novák", "Chen", "Petrov", "Andersson", "Silva", "Hoffmann",
+        "Lefèvre", "Yılmaz", "Van der Berg", "王", "Иванова")  # fmt: skip
+DOMAINS = ("acme-logistics.test", "bakery-hofmann.test", "cityclinic.test", "dentalcare.test",
+           "example-shop.test", "fjord-shipping.test", "gmail.test", "hotel-alpenblick.test",
+           "ingenieurbuero.test", "kanzlei-weber.test", "outlook.test", "posteo.test",
+           "stadtwerke.test", "t-online.test", "university.test", "web.test")  # fmt: skip
+THINGS = ("printer on floor 3", "VPN", "Outlook", "the shared drive", "my laptop",
+          "the invoice portal", "Wi-Fi in the meeting room", "the phone system", "SAP login",
+          "the backup job", "Teams calls", "the scanner", "password reset", "the website",
+          "the webshop checkout", "Excel macro", "the label printer", "the NAS",
+          "Rechnungsportal", "le serveur de fichiers", "la impresora", "邮件服务器")  # fmt: skip
+PROBLEMS = ("is not working", "is very slow", "keeps asking for my password",
+            "shows an error", "stopped working after the update", "cannot connect",
+            "crashes on start", "prints blank pages", "is offline since this morning",
+            "funktioniert nicht mehr", "ne marche plus", "no funciona", "无法连接")  # fmt: skip
+SUBJECT_FORMS = ("{thing} {problem}", "Problem with {thing}", "URGENT: {thing} {problem}",
+                 "Question about {thing}", "{thing} – {problem}", "Help needed: {thing}",
+                 "Störung: {thing}", "Ticket request: {thing} {problem}", "{thing}?")
+SENTENCES = (
+    "Since this morning {thing} {problem}, and nobody in our team can work properly.",
+    "We already restarted everything twice, but the problem comes back after a few minutes.",
+    "The error message says: \"Connection timed out (0x800CCC0E)\". I attached a screenshot.",
+    "It worked fine until Friday; on Monday the update from the vendor was installed.",
+    "Could you please have a look at {thing} today? We have a deadline on Thursday.",
+    "Three colleagues in accounting are affected, the sales team seems to be fine.",
+    "I tried the steps from your knowledge base article, but step 4 does not match.",
+    "Our customer number is {number}; the contract covers on-site support.",
+    "Please call me back at +49 30 {number} if that is easier for you.",
+    "The log shows entries like 'ERR_AUTH_FAILED user=anna' every few seconds.",
+    "Seit heute früh {problem} {thing}, bitte um schnelle Rückmeldung.",
+    "Nous avons redémarré le poste, mais le problème persiste depuis hier soir.",
+    "Hemos comprobado los cables y la configuración; todo parece correcto.",
+    "我们已经重启了电脑，但问题仍然存在，请尽快帮忙处理。",
+    "Is there a known outage? The status page does not show anything.",
+    "By the way, the last ticket was solved very quickly, thank you for that!",
+    "We need this fixed before the audit next week, otherwise we have a real problem.",
+    "Attached you find the export from the device; the serial number is SN-{number}.",
+)
+GREETINGS = ("Hello,", "Hi team,", "Dear support,", "Hallo zusammen,", "Bonjour,", "Hola,",
+             "Good morning,", "您好，")
+CLOSINGS = ("Best regards", "Kind regards", "Thanks", "Viele Grüße", "Cordialement",
+            "Saludos", "Cheers", "谢谢")
+MAILERS = ("Microsoft Outlook 16.0", "Mozilla Thunderbird 128.3", "Apple Mail (2.3774)",
+           "Roundcube Webmail/1.6.9", None, None)
+REPLY_PREFIXES = ("Re: ", "RE: ", "AW: ", "Fwd: ", "WG: ", "SV: ", "Re: Re: ", "回复: ")
+
+
+def customer_of(seed: int, index: int) -> tuple[str, str]:
+    """(display name, address) of customer `index`: stable for a seed."""
+    rng = random.Random(seed * 1_000_003 + index)
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    local = f"{_ascii(first)}.{_ascii(last)}.{index}".lower()
+    return f"{first} {last}", f"{local}@{rng.choice(DOMAINS)}"
+
+
+def _ascii(text: str) -> str:
+    keep = "".join(c for c in text if c.isascii() and (c.isalnum() or c in "-"))
+    return keep or "x" + text.encode("utf-8").hex()[:6]
+
+
+def _text(rng: random.Random, size: int, thing: str, problem: str) -> str:
+    """About `size` characters of support prose, in paragraphs."""
+    parts = [rng.choice(GREETINGS), ""]
+    length = 0
+    while length < size:
+        paragraph = " ".join(
+            rng.choice(SENTENCES).format(thing=thing, problem=problem,
+                                         number=rng.randrange(100000, 999999))
+            for _ in range(rng.randint(1, 4))
+        )
+        parts.extend([paragraph, ""])
+        length += len(paragraph) + 2
+    return "\n".join(parts)
+
+
+def _wrap(text: str, width: int = 76) -> str:
+    lines = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            if line and len(line) + 1 + len(word) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _html(text: str, rng: random.Random) -> str:
+    from html import escape
+
+    paragraphs = "".join(
+        f'<p class="MsoNormal" style="margin:0cm;font-family:Calibri,sans-serif">'
+        f"{escape(p)}</p>\n"
+        for p in text.split("\n\n") if p.strip()
+    )
+    table = ""
+    if rng.random() < 0.3:
+        rows = "".join(f"<tr><td>{escape(k)}</td><td>{v}</td></tr>"
+                       for k, v in (("Device", "PC-" + str(rng.randrange(1000))),
+                                    ("OS", "Windows 11"), ("Since", "08:15")))
+        table = f'<table border="1" cellpadding="3">{rows}</table>\n'
+    return (
+        "<html><head><meta charset=\"utf-8\"><style>p.MsoNormal{margin:0}"
+        "</style></head><body lang=\"EN-US\">\n" + paragraphs + table + "</body></html>\n"
+    )
+
+
+def _attachment(rng: random.Random, number: int) -> tuple[bytes, str, str, str]:
+    kind = rng.randrange(4)
+    size = rng.randint(600, 4000)
+    noise = rng.randbytes(size)
+    if kind == 0:
+        return b"%PDF-1.4\n" + noise, "application", "pdf", f"invoice-2026-{number:05d}.pdf"
+    if kind == 1:
+        return b"\x89PNG\r\n\x1a\n" + noise, "image", "png", "screenshot.png"
+    if kind == 2:
+        rows = "\n".join(f"{i};{rng.randrange(10**6)};ok" for i in range(size // 20))
+        return rows.encode(), "text", "csv", "export März.csv"
+    lines = "\n".join(f"2026-11-02 08:{i % 60:02d}:00 ERROR code={rng.randrange(999)}"
+                      for i in range(size // 40))
+    return lines.encode(), "text", "plain", "error.log"
+
+
+def make_mail(seed: int, index: int, customers: int) -> bytes:
+    """Mail number `index` of the set (2-20 KB, deterministic)."""
+    scale = 1.0
+    for _ in range(6):
+        raw, target = _build(seed, index, customers, scale)
+        if MIN_SIZE <= len(raw) <= MAX_SIZE:
+            return raw
+        scale *= target / len(raw)
+    raise AssertionError(f"mail {index} is {len(raw)} bytes, outside {MIN_SIZE}-{MAX_SIZE}")
+
+
+def _build(seed: int, index: int, customers: int, scale: float) -> tuple[bytes, int]:
+    """The mail and the size it aims at; `scale` corrects the body size estimate."""
+    rng = random.Random(f"{seed}:{index}")
+    name, address = customer_of(seed, index % customers)
+    thing, problem = rng.choice(THINGS), rng.choice(PROBLEMS)
+    subject = rng.choice(SUBJECT_FORMS).format(thing=thing, problem=problem)
+    subject = subject[0].upper() + subject[1:]
+    # Sizes spread log-uniformly over 2-20 KB, as a real mailbox's are skewed small.
+    target = int(math.exp(rng.uniform(math.log(MIN_SIZE + 400), math.log(MAX_SIZE - 1500))))
+    shape = rng.random()
+    reply = shape < 0.2
+    attachment = 0.2 <= shape < 0.35
+    html_only = 0.35 <= shape < 0.45
+    alternative = 0.45 <= shape < 0.75
+    when = datetime(2026, 11, 2, 8, 0, tzinfo=UTC) - timedelta(minutes=index)
+    domain = address.partition("@")[2]
+    body_size = target - 900
+    if attachment:
+        data, maintype, subtype, filename = _attachment(rng, index)
+        body_size -= len(data) * 4 // 3
+    if alternative:
+        body_size //= 2  # the HTML copy is a bit larger than the text
+    body_size = max(int(body_size * scale), 300)
+
+    message = EmailMessage()
+    message["From"] = formataddr((name, address))
+    message["To"] = formataddr(("Example Support", SUPPORT))
+    if rng.random() < 0.15:
+        colleague = customer_of(seed, (index + 7) % customers)
+        message["Cc"] = formataddr(colleague)
+    message["Date"] = format_datetime(when)
+    message["Message-ID"] = f"<{seed}.{index}.{rng.getrandbits(48):012x}@{domain}>"
+    mailer = rng.choice(MAILERS)
+    if mailer:
+        message["X-Mailer"] = mailer
+    if reply:
+        # A reply or forward of a conversation the support system never saw (a colleague's
+        # thread): quoted history, threading headers to unknown mails -> a new ticket.
+        colleague_name, colleague = customer_of(seed, (index + 3) % customers)
+        parents = [f"<{seed}.{index}.p{n}.{rng.getrandbits(32):08x}@{domain}>"
+                   for n in range(rng.randint(1, 4))]
+        message["Subject"] = rng.choice(REPLY_PREFIXES) + subject
+        message["In-Reply-To"] = parents[-1]
+        message["References"] = " ".join(parents)
+        new = _text(rng, max(200, body_size // 4), thing, problem)
+        history = _text(rng, max(200, body_size - len(new)), thing, problem)
+        if rng.random() < 0.5:
+            quoted = "\n".join(f"> {line}" if line else ">" for line in _wrap(history).split("\n"))
+            intro = f"On {format_datetime(when - timedelta(days=1))}, {colleague_name} <{colleague}> wrote:"
+            text = f"{new}\n{rng.choice(CLOSINGS)}\n{name}\n\n{intro}\n{quoted}\n"
+        else:
+            text = (f"{new}\n{rng.choice(CLOSINGS)}\n{name}\n\n-----Original Message-----\n"
+                    f"From: {colleague_name} <{colleague}>\n"
+                    f"Sent: {format_datetime(when - timedelta(days=1))}\nTo: {address}\n"
+                    f"Subject: {subject}\n\n{history}\n")
+        message.set_content(_wrap(text))
+    else:
+        message["Subject"] = subject
+        text = f"{_text(rng, body_size, thing, problem)}\n{rng.choice(CLOSINGS)}\n{name}\n"
+        if html_only:
+            message.set_content(_html(text, rng), subtype="html")
+        else:
+            message.set_content(_wrap(text))
+            if alternative:
+                message.add_alternative(_html(text, rng), subtype="html")
+    if attachment:
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return message.as_bytes(policy=message.policy.clone(linesep="\r\n")), target
+
+
+def mails_per_customer() -> int:
+    from inbox_worker.config import NoticeSettings
+
+    limits = [value for value in vars(NoticeSettings()).values()
+              if isinstance(value, int) and value > 0]
+    return min([MAILS_PER_CUSTOMER, *limits])
+
+
+def generate(seed: int, n: int) -> Iterator[bytes]:
+    """The N mails in order; built on every core (each depends only on seed and index)."""
+    customers = max(1, math.ceil(n / mails_per_customer()))
+    with multiprocessing.Pool(os.cpu_count() or 1) as pool:
+        yield from pool.imap(functools.partial(_make_nth, seed, customers), range(n),
+                             chunksize=20)
+
+
+def _make_nth(seed: int, customers: int, index: int) -> bytes:
+    return make_mail(seed, index, customers)
+
+
+# ---------------------------------------------------------------------------------------
+# Phases run in child processes (`--phase floor|project`): one JSON line on stdout.
+# ---------------------------------------------------------------------------------------
+
+
+def _rss_mib() -> float:
+    # Linux reports ru_maxrss in KiB.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def phase_floor(args: argparse.Namespace) -> dict[str, Any]:
+    import mailparser
+    from imapclient import IMAPClient
+
+    rss_imports = _rss_mib()
+    started = time.perf_counter()
+    parsed = 0
+    with IMAPClient("127.0.0.1", port=args.imap_port, ssl=False, timeout=60) as client:
+        client.login(args.imap_user, os.environ[PASSWORD_ENV])
+        client.select_folder("INBOX", readonly=True)  # EXAMINE: the floor changes nothing
+        uids = sorted(client.search(["ALL"]))
+        for start in range(0, len(uids), FLOOR_BATCH):
+            batch = client.fetch(uids[start : start + FLOOR_BATCH], ["BODY.PEEK[]"])
+            for data in batch.values():
+                mailparser.parse_from_bytes(data[b"BODY[]"])
+                parsed += 1
+            del batch
+    seconds = time.perf_counter() - started
+    return {"mails": parsed, "seconds": seconds, "rss_after_imports_mib": rss_imports,
+            "peak_rss_mib": _rss_mib()}
+
+
+def _project_settings(args: argparse.Namespace) -> Any:
+    from inbox_worker.config import (
+        DatabaseSettings,
+        MailboxSettings,
+        Secret,
+        Settings,
+        SmtpSettings,
+        SupportSettings,
+        TechnicianSettings,
+    )
+
+    return Settings(
+        support=SupportSettings(address=SUPPORT, name="Example Support", token_prefix="IW",
+                                message_id_domain="example.com"),
+        database=DatabaseSettings(url=args.db_url),
+        mailbox=MailboxSettings(kind="imap", host="127.0.0.1", port=args.imap_port,
+                                folder="INBOX", security="none", username=args.imap_user,
+                                password=Secret(env=PASSWORD_ENV)),
+        smtp=SmtpSettings(kind="smtp", host="127.0.0.1", port=args.smtp_port, security="none"),
+        technicians=TechnicianSettings(addresses=frozenset(TECHNICIANS),
+                                       trusted_authserv_ids=("mx.example.com",)),
+        templates_dir=REPO / "templates",
+    )
+
+
+def phase_project(args: argparse.Namespace) -> dict[str, Any]:
+    from sqlalchemy import func, select
+
+    from inbox_worker.app import build_app
+    from inbox_worker.store.models import OutboxItem, Ticket
+
+    # As `inbox-worker poll --once` configures logging (cli.main, without --verbose).
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    settings = _project_settings(args)
+    rss_imports = _rss_mib()
+    profiler = None
+    if args.profile_out:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    t0 = time.perf_counter()
+    app = build_app(settings)
+    t1 = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    summary = app.poll_once()
+    t2 = time.perf_counter()
+    delivery = app.send_due_notices()
+    t3 = time.perf_counter()
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(args.profile_out)
+    with app.sessions() as session:
+        tickets = session.scalar(select(func.count(Ticket.id)))
+        states = dict(session.execute(
+            select(OutboxItem.state, func.count(OutboxItem.id)).group_by(OutboxItem.state)
+        ).all())
+    app.close()
+    return {
+        "mails": summary.total, "outcomes": dict(summary.outcomes), "tickets": tickets,
+        "notices_sent": delivery.sent, "notices_failed": delivery.failed,
+        "notices_retried": delivery.retried, "outbox_states": states,
+        "build_app_seconds": t1 - t0, "poll_seconds": t2 - t1, "send_seconds": t3 - t2,
+        "seconds": t3 - t1, "rss_after_imports_mib": rss_imports, "peak_rss_mib": _rss_mib(),
+    }
+
+
+def run_phase(
+    phase: str, extra: list[str], env: dict[str, str], wrapper: list[str] | None = None
+) -> dict[str, Any]:
+    command = [*(wrapper or []), sys.executable, str(Path(__file__).resolve()),
+               "--phase", phase, *extra]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO)
+    if done.returncode != 0:
+        raise SystemExit(f"phase {phase} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    if done.stderr.strip():
+        print(f"[{phase} stderr, last lines]\n" + "\n".join(done.stderr.splitlines()[-10:]),
+              file=sys.stderr)
+    # The last JSON line: a profiler wrapping the phase may print after it.
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise SystemExit(f"phase {phase} printed no result:\n{done.stdout[-2000:]}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# The orchestrator: servers, filling, database, the two phases, the report.
+# ---------------------------------------------------------------------------------------
+
+
+class CountingHandler:
+    """aiosmtpd handler that accepts everything and only counts."""
+
+    def __init__(self) -> None:
+        self.messages = 0
+        self.bytes = 0
+        self.recipients = 0
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self._lock:
+            self.messages += 1
+            self.recipients += len(envelope.rcpt_tos)
+            self.bytes += len(envelope.original_content or envelope.content or b"")
+        return "250 Message accepted for delivery"
+
+
+def fill(dovecot: Any, user: str, seed: int, n: int) -> dict[str, Any]:
+    total = 0
+    generating = 0.0
+    started = time.perf_counter()
+    with dovecot.client(user) as client:
+        if not client.has_capability("MULTIAPPEND"):
+            raise SystemExit("Dovecot without MULTIAPPEND?")
+        mails = generate(seed, n)
+        while True:
+            t = time.perf_counter()
+            chunk = [m for _, m in zip(range(APPEND_CHUNK), mails, strict=False)]
+            generating += time.perf_counter() - t
+            if not chunk:
+                break
+            total += sum(len(m) for m in chunk)
+            client.multiappend("INBOX", chunk)
+        count = client.folder_status("INBOX", [b"MESSAGES"])[b"MESSAGES"]
+    seconds = time.perf_counter() - started
+    if count != n:
+        raise SystemExit(f"the mailbox holds {count} mails after filling, expected {n}")
+    return {"seconds": seconds, "generate_seconds": generating,
+            "append_seconds": seconds - generating, "bytes": total,
+            "mean_kib": total / n / 1024}
+
+
+def create_pg_database() -> str:
+    from sqlalchemy import create_engine, text
+
+    name = f"iw_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            name = url.rsplit("/", 1)[1]
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {platform.system()} " \
+           f"{platform.release()}, Python {platform.python_version()}"
+
+
+def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
+    from tests.support.dovecot import Dovecot
+    from tests.support.smtp import SmtpServer
+
+    password = secrets.token_urlsafe(12)
+    user = "support"
+    env = {**os.environ, PASSWORD_ENV: password}
+    workdir = Path(tempfile.mkdtemp(prefix="iw-bench-"))
+    smtp = SmtpServer()
+    counter = CountingHandler()
+    smtp.handler = counter  # type: ignore[assignment]  # count, do not keep the mails
+    db_url = None
+    try:
+        with Dovecot() as dovecot:
+            dovecot.add_user(user, password)
+            smtp.start()
+            print(f"filling the mailbox with {args.n} mails (seed {args.seed}) ...",
+                  file=sys.stderr)
+            filled = fill(dovecot, user, args.seed, args.n)
+            common = ["--imap-port", str(dovecot.imap_port), "--imap-user", user]
+            print("floor ...", file=sys.stderr)
+            floor = run_phase("floor", common, env)
+            if floor["mails"] != args.n:
+                raise SystemExit(f"the floor parsed {floor['mails']} mails, expected {args.n}")
+            if args.db == "sqlite":
+                db_url = f"sqlite:///{workdir / 'inbox-worker.db'}"
+            else:
+                db_url = create_pg_database()
+            print("project ...", file=sys.stderr)
+            extra = [*common, "--smtp-port", str(smtp.port), "--db-url", db_url]
+            wrapper: list[str] = []
+            if args.profile:
+                RESULTS.mkdir(parents=True, exist_ok=True)
+                stem = RESULTS / f"profile-{args.n}-{args.db}"
+                if args.profile == "cprofile":
+                    extra += ["--profile-out", f"{stem}.pstats"]
+                else:
+                    py_spy = Path(sys.executable).parent / "py-spy"
+                    wrapper = [str(py_spy), "record", "--idle", "--nonblocking", "--rate", "250",
+                               "--format", "raw", "--output", f"{stem}.pyspy.txt", "--"]
+            project = run_phase("project", extra, env, wrapper)
+            with dovecot.client(user) as client:
+                left = client.folder_status("INBOX", [b"MESSAGES"])[b"MESSAGES"]
+                moved = client.folder_status("Processed", [b"MESSAGES"])[b"MESSAGES"]
+    finally:
+        smtp.stop()
+        if db_url and args.db == "postgresql":
+            drop_pg_database(db_url)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    problems = []
+    if project["tickets"] != args.n:
+        problems.append(f"{project['tickets']} tickets stored, expected {args.n}")
+    if counter.messages != args.n:
+        problems.append(f"the SMTP server received {counter.messages} mails, expected {args.n}")
+    if left != 0 or moved != args.n:
+        problems.append(f"INBOX holds {left} and Processed {moved} after the pass")
+    floor_rate = args.n / floor["seconds"]
+    project_rate = args.n / project["seconds"]
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "n": args.n, "db": args.db, "seed": args.seed, "profiled": bool(args.profile),
+        "fill": {**filled, "mails_per_s": args.n / filled["seconds"]},
+        "floor": {**floor, "mails_per_s": floor_rate},
+        "project": {**project, "mails_per_s": project_rate,
+                    "ingest_mails_per_s": args.n / project["poll_seconds"],
+                    "acks_received": counter.messages, "smtp_bytes": counter.bytes},
+        "ratio": project_rate / floor_rate,
+        "target_ratio": 0.5,
+        "ok": not problems, "problems": problems,
+    }
+
+
+def report(result: dict[str, Any]) -> str:
+    f, p, fl = result["fill"], result["project"], result["floor"]
+    lines = [
+        f"inbox-worker throughput  N={result['n']}  db={result['db']}  seed={result['seed']}"
+        + ("  (PROFILED: timings inflated)" if result["profiled"] else ""),
+        f"  {result['machine']}",
+        f"  mails: {f['bytes'] / 2**20:.1f} MiB, mean {f['mean_kib']:.1f} KiB",
+        "",
+        f"  {'phase':<34}{'seconds':>9}{'mails/s':>10}{'peak RSS':>11}{'RSS@imports':>13}",
+        f"  {'fill (generate + MULTIAPPEND)':<34}{f['seconds']:>9.2f}{f['mails_per_s']:>10.0f}"
+        f"{'-':>11}{'-':>13}",
+        f"  {'  of which APPEND':<34}{f['append_seconds']:>9.2f}"
+        f"{result['n'] / f['append_seconds']:>10.0f}",
+        f"  {'floor (fetch + mailparser)':<34}{fl['seconds']:>9.2f}{fl['mails_per_s']:>10.0f}"
+        f"{fl['peak_rss_mib']:>8.1f} MiB{fl['rss_after_imports_mib']:>9.1f} MiB",
+        f"  {'project (poll --once)':<34}{p['seconds']:>9.2f}{p['mails_per_s']:>10.0f}"
+        f"{p['peak_rss_mib']:>8.1f} MiB{p['rss_after_imports_mib']:>9.1f} MiB",
+        f"  {'  poll_once (fetch+ingest+move)':<34}{p['poll_seconds']:>9.2f}"
+        f"{p['ingest_mails_per_s']:>10.0f}",
+        f"  {'  send_due_notices (SMTP)':<34}{p['send_seconds']:>9.2f}"
+        f"{result['n'] / p['send_seconds']:>10.0f}",
+        f"  {'  build_app (not timed above)':<34}{p['build_app_seconds']:>9.2f}",
+        "",
+        f"  project / floor: {result['ratio']:.0%}  (target >= {result['target_ratio']:.0%})",
+        f"  tickets {p['tickets']}, outcomes {p['outcomes']}, acks received "
+        f"{p['acks_received']}, outbox {p['outbox_states']}",
+        "  OK" if result["ok"] else "  FAILED: " + "; ".join(result["problems"]),
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=2000, help="number of mails")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", choices=("cprofile", "py-spy"),
+                        help="profile the project phase (output in bench/results/); "
+                             "py-spy must be installed in the venv")
+    parser.add_argument("--profile-out", help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=("floor", "project"), help=argparse.SUPPRESS)
+    parser.add_argument("--imap-port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--imap-user", help=argparse.SUPPRESS)
+    parser.add_argument("--smtp-port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--db-url", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.phase:
+        result = phase_floor(args) if args.phase == "floor" else phase_project(args)
+        print(json.dumps(result))
+        return 0
+    if args.n < 1:
+        parser.error("--n must be at least 1")
+    result = orchestrate(args)
+    text = report(result)
+    print(text)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"throughput-{args.n}-{args.db}{'-profiled' if args.profile else ''}.json"
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(f"  written to {out.relative_to(REPO)}")
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
