@@ -62,11 +62,18 @@ def retry_quarantined(
         )
         record_pk = record.id
     result = ingestor.process(fetched, now)
-    if not result.quarantined:
-        with sessions.begin() as session:
-            released = session.get(QuarantinedMail, record_pk)
-            assert released is not None
-            released.state = "released"
+    with sessions.begin() as session:
+        original = session.get(QuarantinedMail, record_pk)
+        assert original is not None
+        if not result.quarantined:
+            original.state = "released"
+            return result
+        # Still refused: one record per mail, with the latest reason, not one per attempt.
+        for newer in session.scalars(
+            select(QuarantinedMail).where(QuarantinedMail.source_key == fetched.key)
+        ):
+            original.reason = newer.reason
+            session.delete(newer)
     return result
 
 

@@ -106,3 +106,29 @@ def test_errors_are_one_clear_line(tmp_path: Path, imap_account: ImapAccount) ->
     pg_down = config(tmp_path, "postgresql+psycopg://postgres@127.0.0.1:1/none",
                      'url = "maildir:m"')
     one_line_error(run("--config", str(pg_down), "queue", cwd=tmp_path), "database")
+
+
+def test_quarantine_list_show_and_retry(tmp_path: Path) -> None:
+    strict = tmp_path / "strict.toml"
+    strict.write_text('[mailbox]\nurl = "maildir:var/mail"\nmax_message_bytes = 200\n')
+    relaxed = tmp_path / "relaxed.toml"
+    relaxed.write_text('[mailbox]\nurl = "maildir:var/mail"\n')
+    result = run("--config", str(strict), "ingest", "--json", cwd=tmp_path,
+                 stdin=make_mail(subject="Long one", body="words " * 200))
+    assert json.loads(result.stdout)[0]["outcome"] == "quarantined"
+    [record] = json.loads(run("quarantine", "list", "--json", cwd=tmp_path).stdout)
+    assert "limit" in record["reason"] and record["state"] == "held"
+    shown = json.loads(run("quarantine", "show", str(record["id"]), "--json",
+                           cwd=tmp_path).stdout)
+    assert "Subject: Long one" in shown["raw"]
+    # Still over the limit: stays quarantined, exit 1, retry counted.
+    again = run("--config", str(strict), "quarantine", "retry", str(record["id"]), cwd=tmp_path)
+    assert again.returncode == 1
+    retried = run("--config", str(relaxed), "quarantine", "retry", str(record["id"]), "--json",
+                  cwd=tmp_path)
+    assert retried.returncode == 0, retried.stderr
+    assert json.loads(retried.stdout)["outcome"] == "created"
+    assert json.loads(run("quarantine", "list", "--json", cwd=tmp_path).stdout) == []
+    [released] = json.loads(run("quarantine", "list", "--all", "--json", cwd=tmp_path).stdout)
+    assert released["state"] == "released" and released["retries"] == 2
+    one_line_error(run("quarantine", "show", "999", cwd=tmp_path), "no quarantined mail")
