@@ -195,7 +195,7 @@ def build_report(session: Session, *, start: datetime, end: datetime, now: datet
     cohort = dict(session.execute(
         select(Ticket.id, Ticket.created_at)
         .where(Ticket.created_at >= start, Ticket.created_at < end)
-    ).tuples().all())
+    ).all())
     cohort_events = _events_by_ticket(session, select(Ticket.id).where(
         Ticket.created_at >= start, Ticket.created_at < end).scalar_subquery())
 
@@ -218,7 +218,7 @@ def build_report(session: Session, *, start: datetime, end: datetime, now: datet
         .where(TicketEvent.to_status == CLOSED,
                or_(TicketEvent.from_status.is_(None), TicketEvent.from_status != CLOSED),
                TicketEvent.at >= start, TicketEvent.at < end)
-    ).tuples().all()
+    ).all()
     closed_by = Counter(actor.casefold() for _, actor in closings)
 
     answers = Counter[str]()
@@ -227,7 +227,7 @@ def build_report(session: Session, *, start: datetime, end: datetime, now: datet
         .where(TicketEvent.kind.in_(RESPONSE_KINDS),
                TicketEvent.at >= start, TicketEvent.at < end)
         .group_by(TicketEvent.actor)
-    ).tuples():
+    ):
         answers[actor.casefold()] += count
 
     assigned = Counter[str]()
@@ -235,13 +235,13 @@ def build_report(session: Session, *, start: datetime, end: datetime, now: datet
         select(Ticket.assignee, func.count())
         .where(Ticket.assignee.is_not(None), Ticket.status != CLOSED)
         .group_by(Ticket.assignee)
-    ).tuples():
+    ):
         assigned[(assignee or "").casefold()] += count
 
     backlog = {status.value: 0 for status in Status}
     for status, count in session.execute(
         select(Ticket.status, func.count()).group_by(Ticket.status)
-    ).tuples():
+    ):
         backlog[status] = backlog.get(status, 0) + count
 
     first_response_summary = duration_summary(response_hours)
@@ -284,7 +284,7 @@ def _events_by_ticket(session: Session, ticket_ids: Any) -> dict[int, list[Event
         .where(TicketEvent.ticket_id.in_(ticket_ids),
                TicketEvent.to_status.is_not(None))
         .order_by(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id)
-    ).tuples()
+    )
     events: dict[int, list[EventRow]] = defaultdict(list)
     for ticket_id, at, kind, from_status, to_status, actor in rows:
         events[ticket_id].append(EventRow(at, kind, from_status, to_status, actor))
@@ -295,7 +295,7 @@ def _queue(session: Session, now: datetime) -> dict[str, Any]:
     queued = session.execute(
         select(Ticket.id, Ticket.created_at, Ticket.subject)
         .where(Ticket.status.in_(sorted(QUEUED)))
-    ).tuples().all()
+    ).all()
     events = _events_by_ticket(
         session, select(Ticket.id).where(Ticket.status.in_(sorted(QUEUED))).scalar_subquery())
     waiting = [

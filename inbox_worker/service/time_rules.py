@@ -98,7 +98,10 @@ def _apply(
         writer = TicketWriter(session, settings, now, notifier)
         writer.apply_transition(ticket, transition, actor=SYSTEM_ACTOR, cause=cause, message=None)
         if transition.notice is not None:
-            writer.notify(ticket, transition.notice)
+            reason = None
+            if transition.notice is status.NoticeKind.AUTO_CLOSED:
+                reason = f"no reply for {policy.auto_close_days} days after our answer"
+            writer.notify(ticket, transition.notice, reason=reason)
         log.info("rule ticket=%s %s -> %s", ticket.ref, cause, ticket.status)
         return True
 
