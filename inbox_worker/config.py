@@ -277,7 +277,9 @@ def _refuse_inline_secrets(section: dict[str, Any], where: str) -> None:
 
 
 def _support(section: dict[str, Any]) -> SupportSettings:
-    address = _address(_str(section, "address", SupportSettings.address, "support"), "[support] address")
+    address = _address(
+        _str(section, "address", SupportSettings.address, "support"), "[support] address"
+    )
     prefix = _str(section, "token_prefix", SupportSettings.token_prefix, "support")
     if not (prefix.isascii() and prefix.isalnum() and 1 <= len(prefix) <= 10):
         raise ConfigError("[support] token_prefix must be 1-10 letters or digits")

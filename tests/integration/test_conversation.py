@@ -77,7 +77,8 @@ def technician_reply(parent: bytes, body: str, *, sender: str = "alice@example.c
         headers["Authentication-Results"] = auth
     mail = reply_to(parent, sender=sender, body=body, headers=headers, subject=subject)
     if extra_auth:  # a second header, below the first, as the sender could have written it
-        mail = mail.replace(b"\nFrom:", f"\nAuthentication-Results: {extra_auth}\nFrom:".encode(), 1)
+        forged = f"\nAuthentication-Results: {extra_auth}\nFrom:".encode()
+        mail = mail.replace(b"\nFrom:", forged, 1)
     return mail
 
 

@@ -18,7 +18,6 @@ from imapclient import IMAPClient
 from inbox_worker.config import MailboxSettings, Secret
 from inbox_worker.errors import ConfigError, MailboxAuthError, MailboxError
 from inbox_worker.mail.imap import DONE_KEYWORD, ImapSource, parse_key
-from inbox_worker.mail.source import FetchedMail
 from tests.support.dovecot import Dovecot, free_port
 from tests.support.fixtures import ImapAccount
 
