@@ -24,6 +24,7 @@ from inbox_worker.mail.maildir import RawSource
 from inbox_worker.notices.render import NoticeRenderer, kind_from_name
 from inbox_worker.service import quarantine, views
 from inbox_worker.service.outbox import conversation, notice_context
+from inbox_worker.service.report import add_report_parser, cmd_report
 from inbox_worker.store import repository as repo
 from inbox_worker.worker import Worker, print_progress
 
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview = template_commands.add_parser("preview", help="render one template")
     preview.add_argument("name")
     preview.add_argument("--ticket")
+    add_report_parser(commands)
     return parser
 
 
@@ -336,6 +338,7 @@ HANDLERS = {
     "quarantine": cmd_quarantine,
     "rules": cmd_rules,
     "templates": cmd_templates,
+    "report": cmd_report,
 }
 
 
