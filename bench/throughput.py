@@ -14,7 +14,8 @@ that its peak RSS is its own:
 The floor never changes the mailbox, so both phases start from the same state. The run
 fails unless the project stored N tickets and the SMTP server received N acknowledgements.
 
-    .venv/bin/python bench/throughput.py --n 2000 [--db sqlite|postgresql] [--profile cprofile|py-spy]
+    .venv/bin/python bench/throughput.py --n 2000 [--db sqlite|postgresql]
+                                         [--profile cprofile|py-spy]
 
 Results go to bench/results/throughput-N-DB.json (git-ignored).
 """
@@ -237,8 +238,7 @@ def _build(seed: int, index: int, customers: int, scale: float) -> tuple[bytes, 
     message["From"] = formataddr((name, address))
     message["To"] = formataddr(("Example Support", SUPPORT))
     if rng.random() < 0.15:
-        colleague = customer_of(seed, (index + 7) % customers)
-        message["Cc"] = formataddr(colleague)
+        message["Cc"] = formataddr(customer_of(seed, (index + 7) % customers))
     message["Date"] = format_datetime(when)
     message["Message-ID"] = f"<{seed}.{index}.{rng.getrandbits(48):012x}@{domain}>"
     mailer = rng.choice(MAILERS)
@@ -257,7 +257,8 @@ def _build(seed: int, index: int, customers: int, scale: float) -> tuple[bytes, 
         history = _text(rng, max(200, body_size - len(new)), thing, problem)
         if rng.random() < 0.5:
             quoted = "\n".join(f"> {line}" if line else ">" for line in _wrap(history).split("\n"))
-            intro = f"On {format_datetime(when - timedelta(days=1))}, {colleague_name} <{colleague}> wrote:"
+            sent = format_datetime(when - timedelta(days=1))
+            intro = f"On {sent}, {colleague_name} <{colleague}> wrote:"
             text = f"{new}\n{rng.choice(CLOSINGS)}\n{name}\n\n{intro}\n{quoted}\n"
         else:
             text = (f"{new}\n{rng.choice(CLOSINGS)}\n{name}\n\n-----Original Message-----\n"
@@ -505,10 +506,23 @@ def machine() -> str:
            f"{platform.release()}, Python {platform.python_version()}"
 
 
+def project_revision() -> str:
+    """The commit measured, and whether the working tree differed from it (read-only git)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=REPO, capture_output=True, text=True, timeout=10).stdout
+    except OSError:
+        return "unknown"
+    return f"{head}{'+dirty' if dirty.strip() else ''}" if head else "unknown"
+
+
 def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
     from tests.support.dovecot import Dovecot
     from tests.support.smtp import SmtpServer
 
+    load_before = os.getloadavg()
     password = secrets.token_urlsafe(12)
     user = "support"
     env = {**os.environ, PASSWORD_ENV: password}
@@ -567,6 +581,9 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
+        "revision": project_revision(),
+        # Other work on the machine skews the figures: the 1-minute load before and after.
+        "load_before": round(load_before[0], 2), "load_after": round(os.getloadavg()[0], 2),
         "n": args.n, "db": args.db, "seed": args.seed, "profiled": bool(args.profile),
         "fill": {**filled, "mails_per_s": args.n / filled["seconds"]},
         "floor": {**floor, "mails_per_s": floor_rate},
@@ -585,6 +602,8 @@ def report(result: dict[str, Any]) -> str:
         f"inbox-worker throughput  N={result['n']}  db={result['db']}  seed={result['seed']}"
         + ("  (PROFILED: timings inflated)" if result["profiled"] else ""),
         f"  {result['machine']}",
+        f"  revision {result['revision']}, {result['date']}, load average "
+        f"{result['load_before']} before / {result['load_after']} after",
         f"  mails: {f['bytes'] / 2**20:.1f} MiB, mean {f['mean_kib']:.1f} KiB",
         "",
         f"  {'phase':<34}{'seconds':>9}{'mails/s':>10}{'peak RSS':>11}{'RSS@imports':>13}",

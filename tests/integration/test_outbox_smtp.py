@@ -50,15 +50,6 @@ SUPPORT = "support@example.com"
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
 
 @pytest.fixture
 def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:

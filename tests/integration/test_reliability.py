@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import signal
 import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +14,7 @@ from imapclient import IMAPClient
 from sqlalchemy import create_engine, func, select, text
 
 from inbox_worker.store.models import Message, OutboxItem, QuarantinedMail, Ticket
+from tests.support.configs import REPO, SCRIPT, worker_config
 from tests.support.dovecot import Dovecot
 from tests.support.fixtures import ImapAccount
 from tests.support.mails import make_mail
@@ -22,33 +22,6 @@ from tests.support.smtp import SmtpServer
 
 pytestmark = pytest.mark.integration
 
-SCRIPT = Path(sys.executable).parent / "inbox-worker"
-REPO = Path(__file__).resolve().parents[2]
-
-
-def write_config(tmp_path: Path, database_url: str, account: ImapAccount,
-                 smtp: SmtpServer, extra: str = "") -> Path:
-    path = tmp_path / "worker.toml"
-    path.write_text(f"""
-[support]
-address = "support@example.com"
-[database]
-url = "{database_url}"
-[mailbox]
-url = "imap://127.0.0.1:{account.port}/INBOX"
-security = "none"
-username = "{account.user}"
-password_env = "TEST_IMAP_PASSWORD"
-batch_size = 20
-[smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-[templates]
-dir = "{REPO / 'templates'}"
-{extra}
-""")
-    return path
 
 
 def fill(account: ImapAccount, mails: list[bytes]) -> None:
@@ -106,7 +79,7 @@ def test_sigkill_at_many_points_loses_nothing_and_doubles_nothing(
 ) -> None:
     n = 300
     fill(imap_account, customers(n))
-    config = write_config(tmp_path, database_url, imap_account, smtp_server)
+    config = worker_config(tmp_path, database_url, imap_account, smtp_server)
     rng = random.Random(20261123)
     kills = 0
     for _ in range(40):
@@ -148,7 +121,7 @@ def test_concurrent_workers_on_postgresql_do_everything_once(
     truncate_all(postgres_url)
     n = 150
     fill(imap_account, customers(n, prefix=f"w{workers}"))
-    config = write_config(tmp_path, postgres_url, imap_account, smtp_server)
+    config = worker_config(tmp_path, postgres_url, imap_account, smtp_server)
     processes = [poll(config, imap_account) for _ in range(workers)]
     assert [p.wait(timeout=300) for p in processes] == [0] * workers
     numbers = counts(postgres_url)
@@ -206,7 +179,7 @@ def test_poison_mails_are_quarantined_and_the_rest_processed(
     mails = [customers(1, "before")[0], *POISON.values(), big, no_id, unknown_charset,
              BROKEN_BUT_READABLE, customers(1, "after")[0]]
     fill(imap_account, mails)
-    config = write_config(tmp_path, database_url, imap_account, smtp_server)
+    config = worker_config(tmp_path, database_url, imap_account, smtp_server)
     poll_ok(config, imap_account)
     numbers = counts(database_url)
     assert numbers["quarantined"] == len(POISON) + 1  # and the 50 MB one
@@ -231,7 +204,7 @@ def test_an_answering_robot_is_cut_off_within_two_rounds(
     tmp_path: Path, database_url: str, dovecot: Dovecot, imap_account: ImapAccount,
     smtp_server: SmtpServer,
 ) -> None:
-    config = write_config(tmp_path, database_url, imap_account, smtp_server)
+    config = worker_config(tmp_path, database_url, imap_account, smtp_server)
     fill(imap_account, [make_mail(sender="robot@vendor.test", subject="Order 1")])
     seen = 0
     for round_number in range(2, 8):

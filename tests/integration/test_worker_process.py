@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.support.configs import SCRIPT, worker_config
 from tests.support.dovecot import Dovecot
 from tests.support.fixtures import ImapAccount
 from tests.support.mails import make_mail
@@ -18,8 +18,6 @@ from tests.support.smtp import SmtpServer
 
 pytestmark = pytest.mark.integration
 
-SCRIPT = Path(sys.executable).parent / "inbox-worker"
-REPO = Path(__file__).resolve().parents[2]
 
 
 def wait_for(condition: Callable[[], bool], timeout: float) -> float:
@@ -30,29 +28,6 @@ def wait_for(condition: Callable[[], bool], timeout: float) -> float:
             pytest.fail(f"condition not met within {timeout}s")
         time.sleep(0.02)
     return time.monotonic() - started
-
-
-def worker_config(tmp_path: Path, database_url: str, account: ImapAccount,
-                  smtp: SmtpServer) -> Path:
-    path = tmp_path / "worker.toml"
-    path.write_text(f"""
-[support]
-address = "support@example.com"
-[database]
-url = "{database_url}"
-[mailbox]
-url = "imap://127.0.0.1:{account.port}/INBOX"
-security = "none"
-username = "{account.user}"
-password_env = "TEST_IMAP_PASSWORD"
-[smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-[templates]
-dir = "{REPO / 'templates'}"
-""")
-    return path
 
 
 def test_run_idles_recovers_and_stops_cleanly(
