@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inbox_worker.config import Settings
@@ -30,6 +30,8 @@ from inbox_worker.store import repository as repo
 from inbox_worker.store.models import QuarantinedMail, Ticket
 
 log = logging.getLogger("inbox_worker.ingest")
+
+MAX_MESSAGE_ID = 900
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,15 @@ class Ingestor:
             except UnparseableMail as exc:
                 return self._quarantine(fetched, exc.reason, now)
             return self._store(fetched, mail, now)
-        except OperationalError as exc:
+        except (OperationalError, InterfaceError) as exc:
+            # The database is unreachable or unwell: stop, the mail stays in the mailbox.
             raise StoreError(f"database error: {str(exc.orig or exc).splitlines()[0]}") from exc
-        except SQLAlchemyError:
-            raise
+        except SQLAlchemyError as exc:
+            # The database refused this mail's rows (a value it cannot hold, a constraint):
+            # a property of the mail, so it must not block the ones behind it.
+            log.exception("database refused %s", fetched.key)
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            return self._quarantine(fetched, f"the database refused it: {reason}", now)
         except Exception as exc:  # noqa: BLE001 - a bug on hostile input must not block the rest
             log.exception("unexpected error processing %s", fetched.key)
             return self._quarantine(fetched, f"internal error: {type(exc).__name__}: {exc}", now)
@@ -110,6 +117,9 @@ class Ingestor:
         self, session: Session, fetched: FetchedMail, mail: InboundMail, now: datetime
     ) -> IngestResult:
         message_key = mail.message_id or synthetic_message_id(fetched)
+        if len(message_key) > MAX_MESSAGE_ID:
+            # Longer than the store keeps (and than RFC 5322 lines allow): keyed by its hash.
+            message_key = hashlib.sha256(message_key.encode()).hexdigest() + "@long-message-id.invalid"
         if repo.message_exists(session, message_key):
             return IngestResult("duplicate", message_key=message_key, detail="Message-ID seen")
         support = self.settings.support

@@ -66,7 +66,7 @@ class TicketWriter:
         ticket = Ticket(
             token=correlate.new_token(self.settings.support.token_prefix),
             subject=subject[:1000],
-            customer=customer or mail.from_addr,
+            customer=(customer or mail.from_addr)[:320],
             status=Status.OPEN.value,
             priority=Priority.NORMAL.value,
             queue_place=repo.next_queue_place(self.session),
@@ -161,7 +161,7 @@ class TicketWriter:
             message_id=incoming.message_key,
             direction="in",
             kind=incoming.kind.value,
-            from_addr=mail.from_addr,
+            from_addr=mail.from_addr[:320],
             from_name=mail.from_name,
             to_addrs=", ".join(mail.to),
             cc_addrs=", ".join(mail.cc),
@@ -178,8 +178,8 @@ class TicketWriter:
         )
         message.attachments = [
             AttachmentRow(
-                filename=a.filename,
-                content_type=a.content_type,
+                filename=a.filename[:255],
+                content_type=a.content_type[:255],
                 size=a.size,
                 sha256=a.sha256,
                 data=a.data,
@@ -224,7 +224,7 @@ class TicketWriter:
             kind=kind,
             from_status=from_status,
             to_status=to_status,
-            actor=actor or SYSTEM_ACTOR,
+            actor=(actor or SYSTEM_ACTOR)[:320],
             cause=cause[:2000],
             message_pk=message.id if message else None,
         )

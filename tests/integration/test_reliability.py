@@ -239,3 +239,27 @@ def test_hostile_html_is_stored_sanitised(tmp_path: Path, database_url: str) -> 
     engine.dispose()
     assert html is not None and "Hi" in html
     assert "<script" not in html and "onclick" not in html and "javascript:" not in html
+
+
+def test_values_too_big_for_the_columns_never_block_the_mailbox(
+    tmp_path: Path, database_url: str,
+) -> None:
+    """PostgreSQL enforces column lengths: a hostile Message-ID, From or attachment type must
+    not stop the mails behind it."""
+    from inbox_worker.cli import main
+
+    long_id = "<" + "x" * 3000 + "@customer.test>"
+    long_from = "a" * 400 + "@customer.test"
+    first = make_mail(sender=long_from, subject="Long", message_id=long_id)
+    second = make_mail(sender="ok@customer.test", subject="After")
+    files = []
+    for name, raw in (("1.eml", first), ("2.eml", second)):
+        (tmp_path / name).write_bytes(raw)
+        files.append(str(tmp_path / name))
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "{database_url}"\n'
+                      f'[mailbox]\nurl = "maildir:{tmp_path / "md"}"\n')
+    assert main(["--config", str(config), "ingest", *files]) == 0
+    numbers = counts(database_url)
+    assert numbers["tickets"] + numbers["quarantined"] == 2
+    assert numbers["tickets"] >= 1
