@@ -119,7 +119,8 @@ class Ingestor:
         message_key = mail.message_id or synthetic_message_id(fetched)
         if len(message_key) > MAX_MESSAGE_ID:
             # Longer than the store keeps (and than RFC 5322 lines allow): keyed by its hash.
-            message_key = hashlib.sha256(message_key.encode()).hexdigest() + "@long-message-id.invalid"
+            digest = hashlib.sha256(message_key.encode()).hexdigest()
+            message_key = f"{digest}@long-message-id.invalid"
         if repo.message_exists(session, message_key):
             return IngestResult("duplicate", message_key=message_key, detail="Message-ID seen")
         support = self.settings.support
