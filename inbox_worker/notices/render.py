@@ -19,16 +19,18 @@ import re
 import threading
 import traceback
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import Template, TemplateSyntaxError, meta, nodes
 
 from inbox_worker.notices import variables
 from inbox_worker.notices.sandbox import MAX_OUTPUT, NoticeSandbox, make_environment
 from inbox_worker.notices.variables import NOTICE_KINDS, TEMPLATE_VARIABLES
+
+_T = TypeVar("_T")
 
 log = logging.getLogger("inbox_worker.notices")
 
@@ -106,13 +108,37 @@ class NoticeRenderer:
 
     def _render_text(self, kind: str, context: dict[str, Any]) -> tuple[str, str]:
         name = kind + TEXT_SUFFIX
+        found = self._render_admin_template(
+            name, self._text_env, lambda template: split_subject(_render(template, context))
+        )
+        if found is not None:
+            return found
+        try:
+            return split_subject(_render(self._default(name), context))
+        except Exception:  # noqa: BLE001 - the defaults are tested; this is the last net
+            log.exception("built-in notice template %s failed; using the plain fallback", name)
+            return _plain_fallback(kind, context)
+
+    def _render_html(self, kind: str, context: dict[str, Any]) -> str | None:
+        html = self._render_admin_template(
+            kind + HTML_SUFFIX, self._html_env,
+            lambda template: _render(template, context).strip(),
+        )
+        # No built-in HTML: without a working HTML template the notice is plain text.
+        return html + "\n" if html else None
+
+    def _render_admin_template(
+        self, name: str, env: NoticeSandbox, finish: Callable[[Template], _T]
+    ) -> _T | None:
+        """The admin's file rendered by ``finish``: the current version, else the last good
+        one; None when neither renders (the caller falls back to the built-in default)."""
         path = self.templates_dir / name
-        slot = self._refresh(name, self._text_env)
+        slot = self._refresh(name, env)
         for template, is_current in ((slot.current, True), (slot.good, False)):
             if template is None or (not is_current and template is slot.current):
                 continue
             try:
-                result = split_subject(_render(template, context))
+                result = finish(template)
             except Exception as exc:  # noqa: BLE001 - any template failure means: fall back
                 if is_current:
                     self._remember(_problem(path, exc))
@@ -121,30 +147,6 @@ class NoticeRenderer:
                 slot.good = template
                 self._forget(path)
             return result
-        try:
-            return split_subject(_render(self._default(name), context))
-        except Exception:  # noqa: BLE001 - the defaults are tested; this is the last net
-            log.exception("built-in notice template %s failed; using the plain fallback", name)
-            return _plain_fallback(kind, context)
-
-    def _render_html(self, kind: str, context: dict[str, Any]) -> str | None:
-        name = kind + HTML_SUFFIX
-        path = self.templates_dir / name
-        slot = self._refresh(name, self._html_env)
-        for template, is_current in ((slot.current, True), (slot.good, False)):
-            if template is None or (not is_current and template is slot.current):
-                continue
-            try:
-                html = _render(template, context).strip()
-            except Exception as exc:  # noqa: BLE001 - any template failure means: fall back
-                if is_current:
-                    self._remember(_problem(path, exc))
-                continue
-            if is_current:
-                slot.good = template
-                self._forget(path)
-            return html + "\n" if html else None
-        # No built-in HTML: without a working HTML template the notice is plain text.
         return None
 
     def _refresh(self, name: str, env: NoticeSandbox) -> _Slot:
