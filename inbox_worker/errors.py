@@ -46,8 +46,3 @@ class UnparseableMail(InboxWorkerError):
         super().__init__(reason)
         self.reason = reason
 
-
-class NotYetAvailable(InboxWorkerError):
-    """A command of the contract that this version does not implement yet."""
-
-    exit_code = 64
