@@ -524,6 +524,8 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
     from tests.support.smtp import SmtpServer
 
     load_before = os.getloadavg()
+    revision = project_revision()  # at the start: the code the phases import
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     password = secrets.token_urlsafe(12)
     user = "support"
     env = {**os.environ, PASSWORD_ENV: password}
@@ -588,9 +590,9 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
     floor_rate = args.n / floor["seconds"]
     project_rate = args.n / project["seconds"]
     return {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "date": started,
         "machine": machine(),
-        "revision": project_revision(),
+        "revision": revision,
         # Other work on the machine skews the figures: the 1-minute load before and after.
         "load_before": round(load_before[0], 2), "load_after": round(os.getloadavg()[0], 2),
         "n": args.n, "db": args.db, "seed": args.seed, "profiled": bool(args.profile),
