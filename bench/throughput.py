@@ -468,31 +468,6 @@ def fill(dovecot: Any, user: str, seed: int, n: int) -> dict[str, Any]:
             "mean_kib": total / n / 1024}
 
 
-def create_pg_database() -> str:
-    from sqlalchemy import create_engine, text
-
-    name = f"iw_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_pg_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            name = url.rsplit("/", 1)[1]
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -521,6 +496,7 @@ def project_revision() -> str:
 
 def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
     from tests.support.dovecot import Dovecot
+    from tests.support.postgres import create_database, drop_database
     from tests.support.smtp import SmtpServer
 
     load_before = os.getloadavg()
@@ -557,7 +533,7 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
             if args.db == "sqlite":
                 db_url = f"sqlite:///{workdir / 'inbox-worker.db'}"
             else:
-                db_url = create_pg_database()
+                db_url = create_database("iw_bench", PG_ADMIN_URL)
             print("project ...", file=sys.stderr)
             extra = [*common, "--smtp-port", str(smtp.port), "--db-url", db_url]
             wrapper: list[str] = []
@@ -577,7 +553,7 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         smtp.stop()
         if db_url and args.db == "postgresql":
-            drop_pg_database(db_url)
+            drop_database(db_url, PG_ADMIN_URL)
         shutil.rmtree(workdir, ignore_errors=True)
 
     problems = []

@@ -16,26 +16,26 @@ ADMIN_URL = os.environ.get(
 )
 
 
-def create_database() -> str:
+def create_database(prefix: str = "iw_test", admin_url: str = ADMIN_URL) -> str:
     """Create an empty database and return its SQLAlchemy URL."""
-    name = f"iw_test_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - re-raised with the hint that matters
         raise RuntimeError(
-            f"PostgreSQL at {ADMIN_URL} is not usable ({exc}); run scripts/test, which "
+            f"PostgreSQL at {admin_url} is not usable ({exc}); run scripts/test, which "
             "starts it, or set INBOX_WORKER_TEST_PG"
         ) from exc
     finally:
         admin.dispose()
-    return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
-def drop_database(url: str) -> None:
+def drop_database(url: str, admin_url: str = ADMIN_URL) -> None:
     name = url.rsplit("/", 1)[1]
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
