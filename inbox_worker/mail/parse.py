@@ -4,7 +4,7 @@ This module owns the boundary where hostile mail meets our code: it turns what m
 finds into the clean, typed value the rest of the worker reasons on, and refuses (with a
 reason for the quarantine record) what is no mail at all, and anything mail-parser fails
 on. Byte-level refusals before parsing live in `guard`, charset decisions in `decode`, HTML
-to text in `html_text`; reply/quote splitting is mail-parser-reply's.
+to text in `html_text`, reply/quote splitting in `reply_split`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any
 
 import mailparser
 from mailparser.utils import decode_base64_payload
-from mailparser_reply import EmailReplyParser
 
 from inbox_worker.domain.model import Attachment, InboundMail
 from inbox_worker.errors import UnparseableMail
@@ -34,18 +33,11 @@ from inbox_worker.mail.decode import (
 )
 from inbox_worker.mail.guard import precheck
 from inbox_worker.mail.html_text import html_to_text
+from inbox_worker.mail.reply_split import reply_text
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
-
-# mail-parser-reply tries every language's patterns at every position: each language
-# costs time on every mail (about 0.3 us per character), so only the ones we serve.
-REPLY_LANGUAGES = ("en", "de", "fr", "es", "nl", "it", "sv", "da")
-# Its patterns also backtrack badly on long runs of blank lines or spaces, so it only sees
-# the top of the body, tidied. The new text of a reply is at the top; when the quoted
-# history starts further down than the larger sample, the whole text is kept.
-_REPLY_SAMPLE_SIZES = (4_000, 16_000)
 
 _MAX_DEFECTS = 50
 _MAX_EMBEDDED = 20
@@ -65,15 +57,11 @@ _MAIL_HEADERS = frozenset(
 _RAW_HEADERS = frozenset({"message-id", "in-reply-to", "references", "from"})
 _MSG_ID = re.compile(r"<([^<>]*)>")
 _TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_BLANK_RUN = re.compile(r"\n{3,}")
-_SPACE_RUN = re.compile(r"[ \t\xa0\u200b]{9,}")
 _BODY_MESSAGE_ID = re.compile(r"^[ \t>]*message-id:[ \t]*<([^<>\s]+)>", re.I | re.M)
 _BODY_SUBJECT = re.compile(r"^[ \t>]*subject:[ \t]*(\S[^\n]*)$", re.I | re.M)
 _GENERATED_NAME = re.compile(r"[a-z]{10}\.(?:txt|rtf)")
 _UNSAFE_NAME_CHARS = re.compile(r'[<>:"|?*]')
 _FILENAME_CHAR = {"C": "", "Z": " "}  # by Unicode category: controls dropped, spaces kept
-
-_reply_parser = EmailReplyParser(languages=list(REPLY_LANGUAGES))
 
 
 def parse_mail(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> InboundMail:
@@ -156,7 +144,7 @@ def _build(parsed: _MailParser, notes: list[str]) -> InboundMail:
         date=date,
         in_reply_to=_ids(raw_values.get("in-reply-to", [])),
         references=_ids(raw_values.get("references", [])),
-        text=_reply_text(full_text),
+        text=reply_text(full_text),
         full_text=full_text,
         html="\n".join(html_parts) if html_parts else None,
         attachments=_attachments(parsed.attachments, hints),
@@ -261,30 +249,6 @@ def _full_text(parsed: _MailParser) -> str:
 def _clean_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return scrub(_TEXT_CONTROLS.sub("", text)).strip()
-
-
-def _reply_text(full_text: str) -> str:
-    """The new text of a reply, without the quoted history; the whole text if no split.
-
-    The quoted history nearly always starts within the first few KB, so a short sample is
-    tried first and a longer one only when that finds nothing.
-    """
-    for size in _REPLY_SAMPLE_SIZES:
-        sample = full_text[:size]
-        if len(full_text) > size and "\n" in sample:
-            sample = sample[: sample.rindex("\n")]  # whole lines only
-        lines = (_SPACE_RUN.sub("        ", line.strip()) for line in sample.split("\n"))
-        sample = _BLANK_RUN.sub("\n\n", "\n".join(lines))
-        try:
-            replies = _reply_parser.read(sample).replies if sample else []
-        except Exception:  # the reply parser is a heuristic; the whole text is always safe
-            log.warning("mail-parser-reply failed; using the whole text", exc_info=True)
-            return full_text
-        if len(replies) >= 2:
-            return replies[0].content.strip() or full_text
-        if len(full_text) <= size:
-            break
-    return full_text  # no quoted history found
 
 
 def _attachments(items: list[dict[str, Any]], hints: tuple[str, ...]) -> tuple[Attachment, ...]:
