@@ -30,7 +30,7 @@ import logging
 import re
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -344,54 +344,74 @@ class ImapSource:
 
     def mark_done(self, mail: FetchedMail) -> None:
         """Take a committed mail off the to-do list: MOVE to processed, else the keyword."""
-        client, uid = self._locate(mail)
-        if client.has_capability("MOVE"):
-            self._move(client, uid, self.settings.processed_folder)
-        elif self._can_keyword:
-            with self._guard(f"flagging {mail.key}"):
-                client.add_flags([uid], [DONE_KEYWORD], silent=True)
-        else:
-            self._copy_out(client, uid, self.settings.processed_folder)
-        log.info("imap done key=%s", mail.key)
+        self.mark_done_batch([mail])
+
+    def mark_done_batch(self, mails: Sequence[FetchedMail]) -> None:
+        """`mark_done` for mails of one folder, with one command for all their UIDs (a MOVE
+        per mail costs Dovecot more the fuller the folder)."""
+        for client, uids, keys in self._locate_all(mails):
+            if client.has_capability("MOVE"):
+                self._move(client, uids, self.settings.processed_folder)
+            elif self._can_keyword:
+                with self._guard(f"flagging {_describe_uids(uids)}"):
+                    client.add_flags(uids, [DONE_KEYWORD], silent=True)
+            else:
+                self._copy_out(client, uids, self.settings.processed_folder)
+            for key in keys:
+                log.info("imap done key=%s", key)
 
     def quarantine(self, mail: FetchedMail) -> None:
         """Put a mail aside in the quarantine folder, out of the to-do list."""
-        client, uid = self._locate(mail)
-        if client.has_capability("MOVE"):
-            self._move(client, uid, self.settings.quarantine_folder)
-        else:
-            self._copy_out(client, uid, self.settings.quarantine_folder)
-        log.info("imap quarantined key=%s folder=%s", mail.key, self.settings.quarantine_folder)
+        self.quarantine_batch([mail])
 
-    def _locate(self, mail: FetchedMail) -> tuple[IMAPClient, int]:
-        """The client and UID for ``mail``, provided the UIDVALIDITY still matches.
+    def quarantine_batch(self, mails: Sequence[FetchedMail]) -> None:
+        folder = self.settings.quarantine_folder
+        for client, uids, keys in self._locate_all(mails):
+            if client.has_capability("MOVE"):
+                self._move(client, uids, folder)
+            else:
+                self._copy_out(client, uids, folder)
+            for key in keys:
+                log.info("imap quarantined key=%s folder=%s", key, folder)
 
-        A changed UIDVALIDITY raises MailboxError and nothing is touched: the mail is
-        fetched again under its new key, and the database recognises it by Message-ID.
+    def _locate_all(
+        self, mails: Sequence[FetchedMail]
+    ) -> Iterator[tuple[IMAPClient, list[int], list[str]]]:
+        """The client and UIDs for ``mails``, by folder, provided each folder's UIDVALIDITY
+        still matches.
+
+        A changed UIDVALIDITY raises MailboxError and nothing is touched: the mails are
+        fetched again under their new keys, and the database recognises them by Message-ID.
         """
-        folder, uidvalidity, uid = parse_key(mail.key)
-        client = self._connected()
-        current = self._selected_uidvalidity(client, folder)
-        if current != uidvalidity:
-            raise MailboxError(
-                f"IMAP {self._where}: {mail.key} is stale: UIDVALIDITY of {folder!r} is now "
-                f"{current}; the mail was left in place and will be fetched again"
-            )
-        return client, uid
+        by_folder: dict[tuple[str, int], tuple[list[int], list[str]]] = {}
+        for mail in mails:
+            folder, uidvalidity, uid = parse_key(mail.key)
+            uids, keys = by_folder.setdefault((folder, uidvalidity), ([], []))
+            uids.append(uid)
+            keys.append(mail.key)
+        for (folder, uidvalidity), (uids, keys) in by_folder.items():
+            client = self._connected()
+            current = self._selected_uidvalidity(client, folder)
+            if current != uidvalidity:
+                raise MailboxError(
+                    f"IMAP {self._where}: {keys[0]} is stale: UIDVALIDITY of {folder!r} is "
+                    f"now {current}; the mail was left in place and will be fetched again"
+                )
+            yield client, uids, keys
 
-    def _move(self, client: IMAPClient, uid: int, folder: str) -> None:
+    def _move(self, client: IMAPClient, uids: list[int], folder: str) -> None:
         self._ensure_folder(client, folder)
-        with self._guard(f"moving UID {uid} to {folder!r}"), _unless_gone(uid):
-            client.move([uid], folder)
+        with self._guard(f"moving {_describe_uids(uids)} to {folder!r}"), _unless_gone(uids):
+            client.move(uids, folder)
 
-    def _copy_out(self, client: IMAPClient, uid: int, folder: str) -> None:
+    def _copy_out(self, client: IMAPClient, uids: list[int], folder: str) -> None:
         self._ensure_folder(client, folder)
-        with self._guard(f"copying UID {uid} to {folder!r}"), _unless_gone(uid):
-            client.copy([uid], folder)
+        with self._guard(f"copying {_describe_uids(uids)} to {folder!r}"), _unless_gone(uids):
+            client.copy(uids, folder)
             flags = [b"\\Deleted", DONE_KEYWORD] if self._can_keyword else [b"\\Deleted"]
-            client.add_flags([uid], flags, silent=True)
+            client.add_flags(uids, flags, silent=True)
             if client.has_capability("UIDPLUS"):
-                client.uid_expunge([uid])
+                client.uid_expunge(uids)
 
     # -- waiting for mail --------------------------------------------------------------
 
@@ -454,15 +474,20 @@ class ImapSource:
             raise
 
 
+def _describe_uids(uids: list[int]) -> str:
+    return f"UID {uids[0]}" if len(uids) == 1 else f"{len(uids)} UIDs ({uids[0]}...)"
+
+
 @contextmanager
-def _unless_gone(uid: int) -> Iterator[None]:
-    """A mail already gone was taken off the to-do list by someone else (another worker)."""
+def _unless_gone(uids: list[int]) -> Iterator[None]:
+    """Mails already gone were taken off the to-do list by someone else (another worker);
+    a UID set command acts on those of its UIDs that still exist."""
     try:
         yield
     except IMAPClient.Error as exc:
         if "EXPUNGEISSUED" not in str(exc) or isinstance(exc, IMAPClient.AbortError):
             raise
-        log.info("imap already gone uid=%s", uid)
+        log.info("imap already gone %s", _describe_uids(uids))
 
 
 def _announces_mail(responses: list[Any]) -> bool:

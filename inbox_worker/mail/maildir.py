@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from inbox_worker.errors import MailboxError
@@ -44,8 +44,14 @@ class MaildirSource:
             try:
                 with os.scandir(self.path / sub) as scan:
                     for entry in scan:
-                        if entry.is_file() and not entry.name.startswith("."):
-                            entries.append((entry.stat().st_mtime, entry.name, Path(entry.path)))
+                        if entry.name.startswith("."):
+                            continue
+                        try:
+                            if entry.is_file():
+                                mtime = entry.stat().st_mtime
+                                entries.append((mtime, entry.name, Path(entry.path)))
+                        except FileNotFoundError:
+                            continue  # moved away by another process since the listing
             except OSError as exc:
                 raise MailboxError(f"cannot read Maildir {self.path}: {exc}") from exc
         entries.sort()
@@ -62,8 +68,16 @@ class MaildirSource:
     def mark_done(self, mail: FetchedMail) -> None:
         self._move(mail, self.done_dir)
 
+    def mark_done_batch(self, mails: Sequence[FetchedMail]) -> None:
+        for mail in mails:
+            self._move(mail, self.done_dir)
+
     def quarantine(self, mail: FetchedMail) -> None:
         self._move(mail, self.quarantine_dir)
+
+    def quarantine_batch(self, mails: Sequence[FetchedMail]) -> None:
+        for mail in mails:
+            self._move(mail, self.quarantine_dir)
 
     def close(self) -> None:
         pass
@@ -118,7 +132,13 @@ class RawSource:
     def mark_done(self, mail: FetchedMail) -> None:
         pass
 
+    def mark_done_batch(self, mails: Sequence[FetchedMail]) -> None:
+        pass
+
     def quarantine(self, mail: FetchedMail) -> None:
+        pass
+
+    def quarantine_batch(self, mails: Sequence[FetchedMail]) -> None:
         pass
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ the processed-key record turns the re-fetch into a no-op.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -37,8 +37,16 @@ class MailSource(Protocol):
         """Take a committed mail off the to-do list (move it, or flag it)."""
         ...
 
+    def mark_done_batch(self, mails: Sequence[FetchedMail]) -> None:
+        """`mark_done` for several mails of one fetch, in as few commands as the source can."""
+        ...
+
     def quarantine(self, mail: FetchedMail) -> None:
         """Put a mail that could not be processed aside, out of the to-do list."""
+        ...
+
+    def quarantine_batch(self, mails: Sequence[FetchedMail]) -> None:
+        """`quarantine` for several mails of one fetch."""
         ...
 
     def close(self) -> None: ...

@@ -10,15 +10,16 @@ providers file a personal answer as bulk mail.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
-from email import policy
+from email import base64mime, quoprimime
 from email.errors import HeaderParseError
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.header import Header
 from email.utils import format_datetime
 
 from inbox_worker.domain import correlate
@@ -48,6 +49,7 @@ def one_line(value: str) -> str:
     return " ".join(_UNSAFE.sub(" ", unicodedata.normalize("NFC", value)).split())
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_single_address(value: str) -> tuple[str, str]:
     """`user@example.com` -> (local part, domain), or ValueError unless `value` is exactly
     one plausible address: no display name, no list, no line break, no route."""
@@ -100,57 +102,135 @@ def compose_notice(
     date: datetime,
 ) -> bytes:
     """The notice as CRLF bytes ready for SMTP. Raises ValueError for an unusable address
-    or Message-ID; nothing else in the input can make it fail or add a header."""
-    sender = make_address(from_name, from_addr)
-    message = EmailMessage(policy=policy.SMTP)
-    message["From"] = sender
-    message["To"] = make_address(to_name, to_addr)
-    message["Reply-To"] = Address(username=sender.username, domain=sender.domain)
-    message["Subject"] = correlate.format_subject(one_line(rendered.subject), one_line(token))
-    message["Date"] = format_datetime(date)
-    message["Message-ID"] = _bracketed(message_id)
+    or Message-ID; nothing else in the input can make it fail or add a header.
+
+    Written out directly rather than through `email.message.EmailMessage`: the stdlib
+    parses every header it is given into a structured object and back, which costs more
+    than everything else a worker does for a notice. What goes into a header is made safe
+    here: every value is one line (`one_line`), addresses are validated, names and subjects
+    that are not plain ASCII are RFC 2047 encoded by `email.header.Header`, and long lines
+    are folded at spaces only.
+    """
+    sender = _addr_spec(*parse_single_address(from_addr))
+    recipient = _addr_spec(*parse_single_address(to_addr))
+    subject = correlate.format_subject(one_line(rendered.subject), one_line(token))
+    lines = [
+        _address_field("From", from_name, sender),
+        _address_field("To", to_name, recipient),
+        f"Reply-To: {sender}",
+        _unstructured_field("Subject", subject),
+        f"Date: {format_datetime(date)}",
+        f"Message-ID: {_bracketed(message_id)}",
+    ]
     # Threading headers: ids from other mails we cannot use are dropped, not fatal.
     parent = _usable_ids([in_reply_to] if in_reply_to else [])
     if parent:
-        message["In-Reply-To"] = IdListHeader("In-Reply-To", parent[:1])
+        lines.append(_id_list_field("In-Reply-To", parent[:1]))
     chain = _usable_ids(references)
     if chain:
-        message["References"] = IdListHeader("References", chain)
-    message["Auto-Submitted"] = "auto-replied"
-    message["X-Auto-Response-Suppress"] = "All"
-    message[LOOP_HEADER] = sender.addr_spec
-    message[NOTICE_HEADER] = one_line(kind)
-    text = _text(rendered.text)
-    message.set_content(text, subtype="plain", charset="utf-8", cte=_cte(text))
-    if rendered.html:
-        html = _text(rendered.html)
-        message.add_alternative(html, subtype="html", charset="utf-8", cte=_cte(html))
-    return message.as_bytes(policy=policy.SMTP)
+        lines.append(_id_list_field("References", chain))
+    lines += [
+        "Auto-Submitted: auto-replied",
+        "X-Auto-Response-Suppress: All",
+        f"{LOOP_HEADER}: {sender}",
+        _unstructured_field(NOTICE_HEADER, one_line(kind)),
+    ]
+    text = _text_part("plain", rendered.text)
+    if not rendered.html:
+        head = "\r\n".join([*lines, *text[0], "MIME-Version: 1.0"])
+        return f"{head}\r\n\r\n{text[1]}".encode("ascii")
+    html = _text_part("html", rendered.html)
+    boundary = f"=_iw_{secrets.token_hex(12)}"
+    head = "\r\n".join([
+        *lines, f'Content-Type: multipart/alternative; boundary="{boundary}"',
+        "MIME-Version: 1.0",
+    ])
+    # The line break before a boundary belongs to the boundary (RFC 2046), not the part.
+    parts = "".join(
+        f"--{boundary}\r\n" + "\r\n".join(part_head) + f"\r\n\r\n{body}\r\n"
+        for part_head, body in (text, html)
+    )
+    return f"{head}\r\n\r\n{parts}--{boundary}--\r\n".encode("ascii")
 
 
-class IdListHeader(str):
-    """`<id1> <id2>...` folded only between ids.
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+# A display name of these characters needs no quoting (RFC 5322 atext and spaces).
+_PLAIN_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+")
+_MAX_NAME = 200
+_MAX_HEADER_LINE = 78
 
-    The stdlib treats In-Reply-To and References as unstructured text and turns an id
-    longer than a line into RFC 2047 encoded-words, which no client matches any more;
-    ids are ASCII without spaces (see `_MESSAGE_ID`), so plain folding is always right.
-    """
 
-    name: str
+def _addr_spec(local: str, domain: str) -> str:
+    if _DOT_ATOM.fullmatch(local):
+        return f"{local}@{domain}"
+    quoted = local.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{quoted}"@{domain}'
 
-    def __new__(cls, name: str, ids: Sequence[str]) -> IdListHeader:
-        header = super().__new__(cls, " ".join(ids))
-        header.name = name
-        return header
 
-    def fold(self, *, policy: policy.Policy) -> str:
-        limit = policy.max_line_length or 998
-        lines = [f"{self.name}:"]
-        for item in self.split():
-            if len(lines[-1]) + 1 + len(item) > limit and lines[-1] != f"{self.name}:":
-                lines.append("")
-            lines[-1] += " " + item
-        return policy.linesep.join(lines) + policy.linesep
+def _address_field(name: str, display_name: str, addr_spec: str) -> str:
+    phrase = one_line(display_name)[:_MAX_NAME]
+    if not phrase:
+        return f"{name}: {addr_spec}"
+    if _PLAIN_PHRASE.fullmatch(phrase):
+        encoded = phrase
+    else:
+        encoded = '"' + phrase.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if not phrase.isascii() or len(name) + 2 + len(encoded) > _MAX_HEADER_LINE:
+        # Encoded words can be folded anywhere; a long quoted name could not.
+        encoded = Header(phrase, "utf-8", header_name=name).encode(linesep="\r\n")
+    field = f"{name}: {encoded}"
+    last = field.rsplit("\r\n", 1)[-1]
+    separator = " " if len(last) + len(addr_spec) + 3 <= _MAX_HEADER_LINE else "\r\n "
+    return f"{field}{separator}<{addr_spec}>"
+
+
+def _unstructured_field(name: str, value: str) -> str:
+    """``name: value`` for a one-line value: folded at spaces, or RFC 2047 encoded (and
+    folded) when it is not ASCII or has a word too long to fold."""
+    words = value.split(" ")
+    if not value.isascii() or any(len(w) > _MAX_HEADER_LINE - len(name) - 2 for w in words):
+        return f"{name}: " + Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+    lines = [f"{name}:"]
+    for word in words:
+        if len(lines[-1]) + 1 + len(word) > _MAX_HEADER_LINE and lines[-1].strip():
+            lines.append("")
+        lines[-1] += " " + word
+    return "\r\n".join(lines)
+
+
+def _id_list_field(name: str, ids: Sequence[str]) -> str:
+    """``<id1> <id2>...`` folded only between ids (never encoded: ids are ASCII without
+    spaces, see `_MESSAGE_ID`, and a client matches them only as they are)."""
+    lines = [f"{name}:"]
+    for item in ids:
+        if len(lines[-1]) + 1 + len(item) > _MAX_HEADER_LINE and lines[-1] != f"{name}:":
+            lines.append("")
+        lines[-1] += " " + item
+    return "\r\n".join(lines)
+
+
+def _text_part(subtype: str, body: str) -> tuple[list[str], str]:
+    """The Content-Type and Content-Transfer-Encoding lines, and the encoded body with CRLF
+    line ends. ASCII with lines of at most 998 characters goes as it is (7bit); other text
+    7-bit safe (not every relay takes 8BITMIME): quoted-printable for mostly-Latin text,
+    base64 for mostly non-Latin text."""
+    text = _text(body)
+    data = text.encode("utf-8")
+    cte = _cte(text)
+    if cte is None:
+        if max(len(line) for line in text.split("\n")) <= 998:
+            encoded, cte = text.replace("\n", "\r\n"), "7bit"
+        else:
+            cte = "quoted-printable"
+    if cte == "quoted-printable":
+        encoded = quoprimime.body_encode(data.decode("latin-1"), 76, "\r\n")
+        if not encoded.endswith("\r\n"):
+            encoded += "\r\n"
+    elif cte == "base64":
+        encoded = base64mime.body_encode(data, 76, "\r\n")
+    charset = "us-ascii" if cte == "7bit" else "utf-8"
+    return [f'Content-Type: text/{subtype}; charset="{charset}"',
+            f"Content-Transfer-Encoding: {cte}"], encoded
 
 
 def _usable_ids(ids: Sequence[str]) -> list[str]:

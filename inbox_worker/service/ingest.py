@@ -1,18 +1,33 @@
-"""Ingest one mail: parse, classify, thread, apply the status rules, store, in one transaction.
+"""Ingest mail: parse, classify, thread, apply the status rules, store.
 
-The three ways in (IMAP, Maildir, `ingest`) all hand raw bytes to `Ingestor.process`. It
-returns what happened; the caller takes the mail off the source's to-do list only after
-that, because by then the database holds it (PRODUCT.md section 8).
+The three ways in (IMAP, Maildir, `ingest`) all hand raw bytes to `Ingestor.process` (one
+mail, one transaction) or `Ingestor.process_batch` (several mails in one transaction: a
+backlog goes many times faster, since a transaction and its lookups cost more than most
+mails). Both return what happened to each mail; the caller takes a mail off the source's
+to-do list only after that, because by then the database holds it (PRODUCT.md section 8).
+
+A batch is all or nothing: when anything in it fails (a mail the database refuses, a row
+another worker stored first, a deadlock between workers), it is rolled back and its mails
+are done again one per transaction, where each failure stays with its own mail.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy import select
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from inbox_worker.config import Settings
@@ -25,9 +40,10 @@ from inbox_worker.mail.parse import parse_mail
 from inbox_worker.mail.source import FetchedMail
 from inbox_worker.service.notify import Notifier
 from inbox_worker.service.technician import TechnicianMail
-from inbox_worker.service.tickets import Incoming, TicketWriter
+from inbox_worker.service.outbox import RecentNotices
+from inbox_worker.service.tickets import Incoming, QueuePlaces, TicketWriter
 from inbox_worker.store import repository as repo
-from inbox_worker.store.models import QuarantinedMail, Ticket
+from inbox_worker.store.models import Message, ProcessedMail, QuarantinedMail, Ticket
 
 log = logging.getLogger("inbox_worker.ingest")
 
@@ -60,25 +76,79 @@ class Ingestor:
 
     def process(self, fetched: FetchedMail, now: datetime) -> IngestResult:
         """Handle one mail; never raises for bad mail, only for an unusable database."""
-        try:
-            with self.sessions.begin() as session:
-                if repo.is_processed(session, fetched.key):
-                    return IngestResult("already-processed")
-            if fetched.oversized is not None:
-                limit = self.settings.mailbox.max_message_bytes
-                return self._quarantine(
-                    fetched, f"mail of {fetched.oversized} bytes is over the limit of {limit}", now
-                )
+        return self._process_parsed(self._parse(fetched), now)
+
+    def process_batch(self, batch: Sequence[FetchedMail], now: datetime) -> list[IngestResult]:
+        """Handle several mails in one transaction, or one by one if that fails; one result
+        per mail, in order. Raises only for an unusable database, like `process`."""
+        parsed = [self._parse(fetched) for fetched in batch]
+        if len(parsed) > 1:
             try:
-                mail = parse_mail(fetched.raw, max_bytes=self.settings.mailbox.max_message_bytes)
-                if not mail.from_addr:
-                    raise UnparseableMail("the mail has no usable From address")
-            except UnparseableMail as exc:
-                return self._quarantine(fetched, exc.reason, now)
-            return self._store(fetched, mail, now)
+                return self._store_batch(parsed, now)
+            except (OperationalError, InterfaceError) as exc:
+                if not _is_conflict(exc):
+                    raise StoreError(_database_error(exc)) from exc
+                log.info("batch of %d conflicted with another worker; one at a time: %s",
+                         len(parsed), _database_error(exc))
+            except Exception:  # noqa: BLE001 - each mail again on its own, where it is handled
+                log.info("batch of %d failed; one at a time", len(parsed), exc_info=True)
+        return [self._process_parsed(one, now) for one in parsed]
+
+    def _parse(self, fetched: FetchedMail) -> ParsedMail:
+        """Parse outside any transaction (pure work, no lock held); a refusal is a reason."""
+        if fetched.oversized is not None:
+            limit = self.settings.mailbox.max_message_bytes
+            return ParsedMail(fetched, None,
+                              f"mail of {fetched.oversized} bytes is over the limit of {limit}")
+        try:
+            mail = parse_mail(fetched.raw, max_bytes=self.settings.mailbox.max_message_bytes)
+        except UnparseableMail as exc:
+            return ParsedMail(fetched, None, exc.reason)
+        except Exception as exc:  # noqa: BLE001 - a bug on hostile input must not block the rest
+            log.exception("unexpected error parsing %s", fetched.key)
+            return ParsedMail(fetched, None, f"internal error: {type(exc).__name__}: {exc}")
+        if not mail.from_addr:
+            return ParsedMail(fetched, None, "the mail has no usable From address")
+        return ParsedMail(fetched, mail, None)
+
+    def _store_batch(self, parsed: list[ParsedMail], now: datetime) -> list[IngestResult]:
+        results: list[IngestResult] = []
+        with self.sessions.begin() as session:
+            lookups = StoreLookups(session, now, queue_block=len(parsed))
+            lookups.prefetch(parsed)
+            for one in parsed:
+                fetched = one.fetched
+                if fetched.key in lookups.processed:
+                    results.append(IngestResult("already-processed"))
+                    continue
+                if one.mail is None:
+                    assert one.refusal is not None
+                    self._add_quarantine(session, fetched, one.refusal, now, None)
+                    result = IngestResult("quarantined", detail=one.refusal)
+                else:
+                    result = self._decide_and_write(session, fetched, one.mail, now, lookups)
+                repo.record_processed(
+                    session, source_key=fetched.key, message_key=result.message_key,
+                    outcome=result.outcome, now=now, ticket_id=_ticket_id(result.ticket_ref),
+                    detail=result.detail,
+                )
+                lookups.processed.add(fetched.key)
+                results.append(result)
+        for one in parsed:
+            if one.refusal is not None:
+                log.warning("quarantined key=%s reason=%s", one.fetched.key, one.refusal)
+        return results
+
+    def _process_parsed(self, parsed: ParsedMail, now: datetime) -> IngestResult:
+        fetched = parsed.fetched
+        try:
+            if parsed.mail is None:
+                assert parsed.refusal is not None
+                return self._quarantine(fetched, parsed.refusal, now)
+            return self._store(fetched, parsed.mail, now)
         except (OperationalError, InterfaceError) as exc:
             # The database is unreachable or unwell: stop, the mail stays in the mailbox.
-            raise StoreError(f"database error: {str(exc.orig or exc).splitlines()[0]}") from exc
+            raise StoreError(_database_error(exc)) from exc
         except SQLAlchemyError as exc:
             # The database refused this mail's rows (a value it cannot hold, a constraint):
             # a property of the mail, so it must not block the ones behind it.
@@ -95,7 +165,8 @@ class Ingestor:
                 with self.sessions.begin() as session:
                     if repo.is_processed(session, fetched.key):
                         return IngestResult("already-processed")
-                    result = self._decide_and_write(session, fetched, mail, now)
+                    lookups = StoreLookups(session, now)
+                    result = self._decide_and_write(session, fetched, mail, now, lookups)
                     repo.record_processed(
                         session,
                         source_key=fetched.key,
@@ -114,14 +185,15 @@ class Ingestor:
         raise AssertionError("unreachable")
 
     def _decide_and_write(
-        self, session: Session, fetched: FetchedMail, mail: InboundMail, now: datetime
+        self, session: Session, fetched: FetchedMail, mail: InboundMail, now: datetime,
+        lookups: StoreLookups,
     ) -> IngestResult:
         message_key = mail.message_id or synthetic_message_id(fetched)
         if len(message_key) > MAX_MESSAGE_ID:
             # Longer than the store keeps (and than RFC 5322 lines allow): keyed by its hash.
             digest = hashlib.sha256(message_key.encode()).hexdigest()
             message_key = f"{digest}@long-message-id.invalid"
-        if repo.message_exists(session, message_key):
+        if lookups.message_exists(message_key):
             return IngestResult("duplicate", message_key=message_key, detail="Message-ID seen")
         support = self.settings.support
         kind = classify(
@@ -150,7 +222,8 @@ class Ingestor:
         if automatic:
             header_ids = (*header_ids, *mail.embedded_message_ids)
         by_token = repo.ticket_by_token(session, tokens)
-        by_headers = repo.ticket_by_message_ids(session, header_ids)
+        by_headers = (repo.ticket_by_message_ids(session, header_ids)
+                      if lookups.may_know_any(header_ids) else None)
         choice = correlate.choose_ticket(
             mail.from_addr,
             by_token=_ticket_ref(by_token),
@@ -158,7 +231,8 @@ class Ingestor:
             technicians=technicians,
             kind=kind,
         )
-        writer = TicketWriter(session, self.settings, now, self.notifier)
+        writer = TicketWriter(session, self.settings, now, self.notifier,
+                              recent=lookups.recent, queue_places=lookups.queue_places)
         incoming = Incoming(mail, message_key, fetched.key, fetched.raw, kind)
         technician = TechnicianMail(writer, self.policy) if kind is MailKind.TECHNICIAN else None
         if choice.ticket_id is None:
@@ -184,6 +258,7 @@ class Ingestor:
             if choice.stranger_with_token and by_token is not None:
                 writer.note_stranger_token(by_token, ticket, mail)
             self._note_forgery(writer, ticket, mail, forged_technician)
+            lookups.stored_message(message_key)
             return IngestResult("created", ticket.ref, message_key)
 
         ticket = repo.lock_ticket(session, choice.ticket_id)
@@ -194,6 +269,7 @@ class Ingestor:
         if choice.stranger_with_token and by_token is not None:
             writer.note_stranger_token(by_token, ticket, mail)
         self._note_forgery(writer, ticket, mail, forged_technician)
+        lookups.stored_message(message_key)
         return IngestResult("threaded", ticket.ref, message_key, detail=f"via {choice.via}")
 
     @staticmethod
@@ -248,6 +324,69 @@ class Ingestor:
                 created_at=now,
             )
         )
+
+
+@dataclass(frozen=True)
+class ParsedMail:
+    fetched: FetchedMail
+    mail: InboundMail | None
+    refusal: str | None  # why it goes to quarantine without reaching the rules
+
+
+class StoreLookups:
+    """What the rules ask the store about mails, for one transaction. For a batch,
+    `prefetch` answers the per-mail questions (seen this source key? this Message-ID? any
+    of these threading ids?) and counts recent notices to the senders in a few queries
+    instead of several per mail; what the transaction itself writes is noted as it goes."""
+
+    def __init__(self, session: Session, now: datetime, *, queue_block: int = 1) -> None:
+        self.session = session
+        self.processed: set[str] = set()
+        self.recent = RecentNotices(session, now)
+        self.queue_places = QueuePlaces(session, queue_block)
+        self._asked: set[str] = set()  # Message-IDs whose presence `_known` tells
+        self._known: set[str] = set()
+
+    def prefetch(self, parsed: Sequence[ParsedMail]) -> None:
+        keys = [one.fetched.key for one in parsed]
+        self.processed = set(_select_in(self.session, ProcessedMail.source_key, keys))
+        mails = [one.mail for one in parsed if one.mail is not None]
+        ids = {i for m in mails for i in (m.message_id, *m.in_reply_to, *m.references) if i}
+        ids = {i for i in ids if len(i) <= MAX_MESSAGE_ID}
+        self._known = set(_select_in(self.session, Message.message_id, sorted(ids)))
+        self._asked = ids
+        self.recent.load(m.from_addr for m in mails)
+
+    def message_exists(self, message_id: str) -> bool:
+        if message_id in self._asked:
+            return message_id in self._known
+        return repo.message_exists(self.session, message_id)
+
+    def may_know_any(self, message_ids: Sequence[str]) -> bool:
+        """False only when none of ``message_ids`` can be a stored message."""
+        return any(m in self._known or m not in self._asked for m in message_ids if m)
+
+    def stored_message(self, message_id: str) -> None:
+        self._asked.add(message_id)
+        self._known.add(message_id)
+
+
+def _select_in(session: Session, column: Any, values: Sequence[str]) -> list[str]:
+    found: list[str] = []
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        found.extend(session.scalars(select(column).where(column.in_(chunk))))
+    return found
+
+
+def _is_conflict(exc: DBAPIError) -> bool:
+    """A deadlock or serialization failure between workers (PostgreSQL): doing the work
+    again, in smaller transactions, succeeds."""
+    return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001", "55P03")
+
+
+def _database_error(exc: DBAPIError) -> str:
+    return f"database error: {str(exc.orig or exc).splitlines()[0]}"
 
 
 def synthetic_message_id(fetched: FetchedMail) -> str:

@@ -1,7 +1,7 @@
-"""Work through what a source holds now: ingest each mail, then take it off the to-do list.
+"""Work through what a source holds now: ingest the mails, then take them off the to-do list.
 
-The order is the guarantee: the database commit (inside `Ingestor.process`) comes first,
-the move or flag on the source second. A crash between the two leaves the mail in the
+The order is the guarantee: the database commit (inside `Ingestor.process_batch`) comes
+first, the move or flag on the source second. A crash between the two leaves the mail in the
 source, and the processed-key record makes the next pass take it off without a second entry.
 """
 
@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from inbox_worker.mail.source import MailSource
+from inbox_worker.mail.source import FetchedMail, MailSource
 from inbox_worker.service.ingest import Ingestor
 
 log = logging.getLogger("inbox_worker.mailbox")
 
 PROGRESS_EVERY = 100
+# Mails stored per transaction (see `Ingestor.process_batch`), and the bytes a batch may
+# hold in memory; a source fetches in batches of its own.
+BATCH_MAILS = 50
+BATCH_BYTES = 32 * 1024 * 1024
 
 
 @dataclass
@@ -37,23 +41,43 @@ def process_mailbox(
     *,
     should_stop: Callable[[], bool] = lambda: False,
     progress: Callable[[int], None] | None = None,
+    batch_size: int = BATCH_MAILS,
 ) -> PassSummary:
-    """One pass over the source. ``progress`` hears the count every PROGRESS_EVERY mails."""
+    """One pass over the source, ``batch_size`` mails per transaction. ``progress`` hears
+    the count every PROGRESS_EVERY mails; ``should_stop`` is asked after each batch."""
     summary = PassSummary()
-    for fetched in source.fetch():
-        result = ingestor.process(fetched, clock())
-        if result.quarantined:
-            source.quarantine(fetched)
-        else:
-            source.mark_done(fetched)
-        summary.outcomes[result.outcome] += 1
-        log.info(
-            "mail key=%s outcome=%s ticket=%s message_id=%s %s",
-            fetched.key, result.outcome, result.ticket_ref or "-",
-            result.message_key or "-", result.detail,
-        )
-        if progress is not None and summary.total % PROGRESS_EVERY == 0:
+    for batch in _batches(source.fetch(), batch_size):
+        results = ingestor.process_batch(batch, clock())
+        done = [m for m, r in zip(batch, results, strict=True) if not r.quarantined]
+        refused = [m for m, r in zip(batch, results, strict=True) if r.quarantined]
+        if done:
+            source.mark_done_batch(done)
+        if refused:
+            source.quarantine_batch(refused)
+        before = summary.total
+        for fetched, result in zip(batch, results, strict=True):
+            summary.outcomes[result.outcome] += 1
+            log.info(
+                "mail key=%s outcome=%s ticket=%s message_id=%s %s",
+                fetched.key, result.outcome, result.ticket_ref or "-",
+                result.message_key or "-", result.detail,
+            )
+        if progress is not None and summary.total // PROGRESS_EVERY > before // PROGRESS_EVERY:
             progress(summary.total)
         if should_stop():
             break
     return summary
+
+
+def _batches(mails: Iterable[FetchedMail], size: int) -> Iterator[list[FetchedMail]]:
+    """Up to ``size`` mails, and at most BATCH_BYTES of them unless one alone is larger."""
+    batch: list[FetchedMail] = []
+    held = 0
+    for mail in mails:
+        if batch and (len(batch) >= size or held + len(mail.raw) > BATCH_BYTES):
+            yield batch
+            batch, held = [], 0
+        batch.append(mail)
+        held += len(mail.raw)
+    if batch:
+        yield batch

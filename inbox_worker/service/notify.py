@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from inbox_worker.config import Settings
 from inbox_worker.notices.render import NoticeRenderer
-from inbox_worker.service.outbox import enqueue_notice
+from inbox_worker.service.outbox import Conversation, RecentNotices, enqueue_notice
 from inbox_worker.store.models import Message, Ticket
 
 
@@ -32,6 +32,8 @@ class Notifier:
         reason: str | None = None,
         recipient: str | None = None,
         suppress: str | None = None,
+        thread: Conversation | None = None,
+        recent: RecentNotices | None = None,
     ) -> Message | None:
         return enqueue_notice(
             session,
@@ -46,4 +48,6 @@ class Notifier:
             rate_limit_per_hour=self.settings.notices.rate_limit_per_hour,
             acknowledgements_per_hour=self.settings.notices.acknowledgements_per_hour,
             suppress=suppress,
+            thread=thread,
+            recent=recent,
         )

@@ -16,6 +16,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,9 +66,15 @@ def enqueue_notice(
     acknowledgements_per_hour: int = ACKNOWLEDGEMENTS_PER_HOUR,
     links: dict[str, str] | None = None,
     suppress: str | None = None,
+    thread: Conversation | None = None,
+    recent: RecentNotices | None = None,
 ) -> Message | None:
     """Write the notice `kind` for `ticket` (already flushed, status already changed) to the
     outbox, in the caller's transaction. Does not commit.
+
+    `thread` saves the query for the ticket's conversation when the caller knows it (a
+    ticket it just opened); `recent` is the transaction's tally of recent notices per
+    address (see `RecentNotices`).
 
     Returns the outgoing Message, or None when the notice may not go: to the support address,
     to a no-reply address, past `rate_limit_per_hour` notices to that address (0 disables
@@ -78,7 +85,8 @@ def enqueue_notice(
     notice = NoticeKind(kind)
     support = settings.support
     to_addr = (recipient or ticket.customer).strip().lower()
-    thread = conversation(session, ticket)
+    if thread is None:
+        thread = conversation(session, ticket)
     context = notice_context(
         ticket,
         kind=notice,
@@ -92,8 +100,10 @@ def enqueue_notice(
     )
     rendered = renderer.render(notice.value, context)
     message_id = new_message_id(support.message_id_domain)
+    if recent is None:
+        recent = RecentNotices(session, now)
     why_not = suppress or suppression_reason(
-        session, to_addr, support_address=support.address, now=now,
+        recent, to_addr, support_address=support.address,
         rate_limit_per_hour=rate_limit_per_hour, kind=notice,
         acknowledgements_per_hour=acknowledgements_per_hour,
     )
@@ -148,22 +158,63 @@ def enqueue_notice(
         created_at=now,
     )
     session.add(message)
-    session.flush()
     if why_not:
         log.warning("notice suppressed ticket=%s notice=%s to=%s reason=%s",
                     ticket.ref, notice.value, to_addr, why_not)
         return None
+    recent.note(to_addr, notice)
     log.info("notice queued ticket=%s notice=%s to=%s message_id=%s",
              ticket.ref, notice.value, to_addr, message_id)
     return message
 
 
+class RecentNotices:
+    """Notices that went or will go to each address in the last hour, for the rate limit
+    and the acknowledgement loop guard: counted once per address and transaction (one
+    query, or one for a whole batch of senders), then kept up to date with the notices
+    the transaction queues."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session = session
+        self.since = now - timedelta(hours=1)
+        self._counts: dict[str, tuple[int, int]] = {}  # address -> (all, acknowledgements)
+
+    def load(self, addresses: Iterable[str]) -> None:
+        wanted = sorted({a for a in addresses if a and a not in self._counts})
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            counts = dict.fromkeys(chunk, (0, 0))
+            rows = self.session.execute(
+                select(OutboxItem.recipient, OutboxItem.notice, func.count(OutboxItem.id))
+                .where(
+                    OutboxItem.recipient.in_(chunk),
+                    OutboxItem.created_at > self.since,
+                    OutboxItem.state != "suppressed",
+                )
+                .group_by(OutboxItem.recipient, OutboxItem.notice)
+            ).all()
+            for recipient, notice, count in rows:
+                total, acks = counts[recipient]
+                is_ack = notice == NoticeKind.ACKNOWLEDGED.value
+                counts[recipient] = (total + count, acks + (count if is_ack else 0))
+            self._counts.update(counts)
+
+    def counts(self, address: str) -> tuple[int, int]:
+        """(notices, acknowledgements) to ``address`` in the last hour."""
+        if address not in self._counts:
+            self.load([address])
+        return self._counts[address]
+
+    def note(self, address: str, kind: NoticeKind) -> None:
+        total, acks = self.counts(address)
+        self._counts[address] = (total + 1, acks + (kind is NoticeKind.ACKNOWLEDGED))
+
+
 def suppression_reason(
-    session: Session,
+    recent: RecentNotices,
     recipient: str,
     *,
     support_address: str,
-    now: datetime,
     rate_limit_per_hour: int = RATE_LIMIT_PER_HOUR,
     kind: NoticeKind | None = None,
     acknowledgements_per_hour: int = ACKNOWLEDGEMENTS_PER_HOUR,
@@ -176,30 +227,17 @@ def suppression_reason(
         return "the recipient is the support address itself"
     if is_noreply_address(address):
         return "the recipient is a no-reply address"
-    if rate_limit_per_hour > 0:
-        recent = session.scalar(
-            select(func.count(OutboxItem.id)).where(
-                OutboxItem.recipient == address,
-                OutboxItem.created_at > now - timedelta(hours=1),
-                OutboxItem.state != "suppressed",
-            )
-        )
-        if (recent or 0) >= rate_limit_per_hour:
-            return f"rate limit: {rate_limit_per_hour} notices per hour to this address"
-    if kind is NoticeKind.ACKNOWLEDGED and acknowledgements_per_hour > 0:
+    limit_acks = kind is NoticeKind.ACKNOWLEDGED and acknowledgements_per_hour > 0
+    if rate_limit_per_hour <= 0 and not limit_acks:
+        return None
+    total, acknowledged = recent.counts(address)
+    if rate_limit_per_hour > 0 and total >= rate_limit_per_hour:
+        return f"rate limit: {rate_limit_per_hour} notices per hour to this address"
+    if limit_acks and acknowledged >= acknowledgements_per_hour:
         # A system that answers each acknowledgement with a new mail of its own opens a new
         # ticket each round; only its first rounds are acknowledged.
-        acknowledged = session.scalar(
-            select(func.count(OutboxItem.id)).where(
-                OutboxItem.recipient == address,
-                OutboxItem.notice == NoticeKind.ACKNOWLEDGED.value,
-                OutboxItem.created_at > now - timedelta(hours=1),
-                OutboxItem.state != "suppressed",
-            )
-        )
-        if (acknowledged or 0) >= acknowledgements_per_hour:
-            return (f"loop guard: {acknowledgements_per_hour} acknowledgements per hour to "
-                    "this address")
+        return (f"loop guard: {acknowledgements_per_hour} acknowledgements per hour to "
+                "this address")
     return None
 
 
@@ -225,6 +263,12 @@ def conversation(session: Session, ticket: Ticket) -> Conversation:
         .where(Message.ticket_id == ticket.id)
         .order_by(Message.id)
     ).all()
+    return conversation_of(rows)
+
+
+def conversation_of(rows: Iterable[Sequence[Any]]) -> Conversation:
+    """The conversation of a ticket's messages, oldest first, as rows of (message_id,
+    direction, kind, from_addr, from_name, outbox state or None)."""
     visible: list[str] = []
     names: dict[str, str] = {}
     for message_id, direction, kind, from_addr, from_name, state in rows:

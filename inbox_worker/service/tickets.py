@@ -17,6 +17,7 @@ from inbox_worker.domain.model import InboundMail, MailKind, Priority, Status
 from inbox_worker.domain.status import NoticeKind
 from inbox_worker.mail.sanitize import sanitize_html
 from inbox_worker.service.notify import Notifier
+from inbox_worker.service.outbox import Conversation, RecentNotices, conversation_of
 from inbox_worker.store import repository as repo
 from inbox_worker.store.models import AttachmentRow, Message, Participant, Ticket, TicketEvent
 
@@ -34,18 +35,43 @@ class Incoming:
     kind: MailKind
 
 
+class QueuePlaces:
+    """Places at the back of the queue, taken from the store's counter a block at a time
+    (one UPDATE per block; unused places of a block only leave gaps in the numbering)."""
+
+    def __init__(self, session: Session, block: int = 1) -> None:
+        self.session = session
+        self.block = max(1, block)
+        self._next = self._end = 0
+
+    def __call__(self) -> int:
+        if self._next >= self._end:
+            last = repo.next_queue_place(self.session, count=self.block)
+            self._next, self._end = last - self.block + 1, last + 1
+        place = self._next
+        self._next += 1
+        return place
+
+
 class TicketWriter:
+    """Writes for one transaction. ``recent`` and ``queue_places`` may be shared by the
+    writers of one batch transaction (see `service.ingest`)."""
+
     def __init__(self, session: Session, settings: Settings, now: datetime,
-                 notifier: Notifier) -> None:
+                 notifier: Notifier, *, recent: RecentNotices | None = None,
+                 queue_places: QueuePlaces | None = None) -> None:
         self.session = session
         self.settings = settings
         self.now = now
         self.notifier = notifier
+        self.recent = recent or RecentNotices(session, now)
+        self.queue_places = queue_places or QueuePlaces(session)
 
-    def notify(self, ticket: Ticket, kind: str, **details: str | None) -> None:
+    def notify(self, ticket: Ticket, kind: str, *, thread: Conversation | None = None,
+               **details: str | None) -> None:
         """Queue a notice in this transaction (`Notifier` decides whether it may go)."""
-        self.session.flush()
-        self.notifier(self.session, ticket, kind, self.now, **details)  # type: ignore[arg-type]
+        self.notifier(self.session, ticket, kind, self.now,  # type: ignore[arg-type]
+                      thread=thread, recent=self.recent, **details)
 
     # -- tickets -------------------------------------------------------------------------
 
@@ -69,7 +95,7 @@ class TicketWriter:
             customer=(customer or mail.from_addr)[:320],
             status=Status.OPEN.value,
             priority=Priority.NORMAL.value,
-            queue_place=repo.next_queue_place(self.session),
+            queue_place=self.queue_places(),
             created_at=self.now,
             updated_at=self.now,
             linked_to_id=linked_to.id if linked_to else None,
@@ -88,7 +114,10 @@ class TicketWriter:
         self.add_event(ticket, "created", None, Status.OPEN.value, mail.from_addr, cause, message)
         if acknowledge:
             suppress = "mail from a mailing list" if incoming.kind is MailKind.LIST else None
-            self.notify(ticket, NoticeKind.ACKNOWLEDGED, suppress=suppress)
+            # The new ticket's conversation is this one mail: no need to ask the store.
+            thread = conversation_of([(message.message_id, "in", message.kind,
+                                       message.from_addr, message.from_name, None)])
+            self.notify(ticket, NoticeKind.ACKNOWLEDGED, thread=thread, suppress=suppress)
         return ticket
 
     def apply_reply(self, ticket: Ticket, incoming: Incoming, policy: status.Policy) -> Ticket:
@@ -139,7 +168,7 @@ class TicketWriter:
         ticket.scheduled_for = transition.scheduled_for
         ticket.answered_at = transition.answered_at
         if transition.place == "back":
-            ticket.queue_place = repo.next_queue_place(self.session)
+            ticket.queue_place = self.queue_places()
         ticket.updated_at = self.now
         kind = "reopened" if old == Status.CLOSED.value and transition.changed else "status"
         self.add_event(ticket, kind, old, ticket.status, actor, cause, message)
@@ -187,7 +216,6 @@ class TicketWriter:
             for a in mail.attachments
         ]
         self.session.add(message)
-        self.session.flush()
         return message
 
     def add_participants(self, ticket: Ticket, mail: InboundMail) -> None:
@@ -226,7 +254,7 @@ class TicketWriter:
             to_status=to_status,
             actor=(actor or SYSTEM_ACTOR)[:320],
             cause=cause[:2000],
-            message_pk=message.id if message else None,
+            message=message,
         )
         self.session.add(event)
         return event

@@ -151,6 +151,7 @@ class TicketEvent(Base):
     actor: Mapped[str] = mapped_column(String(320))
     cause: Mapped[str] = mapped_column(Text)
     message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    message: Mapped[Message | None] = relationship()
 
 
 class OutboxItem(Base):

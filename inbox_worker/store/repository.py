@@ -95,18 +95,19 @@ def lock_ticket(session: Session, ticket_id: int) -> Ticket:
     return ticket
 
 
-def next_queue_place(session: Session) -> int:
-    """An atomically incremented counter: the back of the queue."""
+def next_queue_place(session: Session, count: int = 1) -> int:
+    """An atomically incremented counter: the back of the queue. Takes ``count`` places
+    and returns the last of them."""
     value = session.scalar(
         update(Counter)
         .where(Counter.name == QUEUE_COUNTER)
-        .values(value=Counter.value + 1)
+        .values(value=Counter.value + count)
         .returning(Counter.value)
     )
     if value is None:
-        session.add(Counter(name=QUEUE_COUNTER, value=1))
+        session.add(Counter(name=QUEUE_COUNTER, value=count))
         session.flush()
-        return 1
+        return count
     return int(value)
 
 

@@ -10,6 +10,8 @@ from email.message import EmailMessage, MIMEPart
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inbox_worker.domain import correlate
 from inbox_worker.notices.compose import (
@@ -235,3 +237,44 @@ def test_new_message_id() -> None:
 
 def test_one_line() -> None:
     assert one_line(" a\r\n\tb\x00c\u2029d  ") == "a b c d"
+
+
+@pytest.mark.parametrize(
+    "name", ['Jane "J" Doe, Jr.', "Back\\slash (co)", "a" * 150, "   ", "O'Brien & Söhne"]
+)
+def test_names_round_trip(name: str) -> None:
+    message = parse(compose(to_name=name, from_name=name))
+    for header in ("To", "From"):
+        shown = message[header].addresses[0].display_name
+        if len(name) < 60:
+            assert shown == one_line(name)
+        else:  # several encoded words: see test_any_subject_name_and_body_round_trip
+            assert shown.replace(" ", "") == one_line(name).replace(" ", "")
+    head = compose(to_name=name).split(b"\r\n\r\n", 1)[0]
+    assert all(len(line) <= 78 for line in head.split(b"\r\n"))
+
+
+def test_quoted_local_part_round_trips() -> None:
+    raw = compose(to_addr='"jane..doe"@example.org')
+    assert b'<"jane..doe"@example.org>' in raw
+    assert parse(raw)["To"].addresses[0].username == "jane..doe"
+
+
+@given(st.text(max_size=300), st.text(max_size=120), st.text(max_size=400))
+@settings(max_examples=300, deadline=None)
+def test_any_subject_name_and_body_round_trip(subject: str, name: str, body: str) -> None:
+    raw = compose(rendered=RenderedNotice(subject, body, body or None), to_name=name)
+    assert raw.isascii()
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    message = parse(raw)
+    assert list(message.keys())[:12] == EXPECTED_HEADERS[:12]
+    assert message["Subject"] == correlate.format_subject(one_line(subject), TOKEN)
+    # A long name is several encoded words; the stdlib keeps the folding space between
+    # them in a display name (RFC 2047 says to drop it), so compare without spaces.
+    shown = message["To"].addresses[0].display_name
+    assert shown.replace(" ", "") == one_line(name)[:200].replace(" ", "")
+    assert len(message["To"].addresses) == 1
+    expected = body.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    expected = expected if expected.endswith("\n") else expected + "\n"
+    part = message.get_body(("plain",))
+    assert content(part) == expected
