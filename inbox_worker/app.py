@@ -5,7 +5,10 @@ Nothing is built at import time; the CLI and the tests call `build_app`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -14,15 +17,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from inbox_worker.config import Settings
 from inbox_worker.mail.maildir import MaildirSource
-from inbox_worker.mail.smtp import make_sender
+from inbox_worker.mail.smtp import MailSender, SendSession, make_sender
 from inbox_worker.mail.source import MailSource
 from inbox_worker.notices.render import NoticeRenderer
 from inbox_worker.service.ingest import Ingestor
 from inbox_worker.service.mailbox_run import PassSummary, process_mailbox
 from inbox_worker.service.notify import Notifier
 from inbox_worker.service.outbox import DeliverySummary, default_worker_id, deliver_due
+from inbox_worker.service.parse_pool import ParsePool
 from inbox_worker.service.time_rules import RulesSummary, apply_time_rules
 from inbox_worker.store.database import make_engine, make_session_factory, upgrade_schema
+
+log = logging.getLogger("inbox_worker.app")
 
 Clock = Callable[[], datetime]
 
@@ -36,6 +42,19 @@ def fixed_clock(moment: datetime) -> Clock:
 
 
 DELIVERY_BATCH = 500
+# How long the delivering thread of `poll_and_deliver` waits when nothing is due.
+DELIVERY_PAUSE = 0.05
+
+
+class _OpenSession:
+    """A `MailSender` whose every session is one connection that is already open."""
+
+    def __init__(self, session: SendSession) -> None:
+        self._session = session
+
+    @contextmanager
+    def session(self) -> Iterator[SendSession]:
+        yield self._session
 
 
 @dataclass
@@ -47,6 +66,7 @@ class App:
     notifier: Notifier
     ingestor: Ingestor
     clock: Clock
+    parse_pool: ParsePool | None = None
     worker_id: str = field(default_factory=default_worker_id)
 
     def open_source(self) -> MailSource:
@@ -61,16 +81,27 @@ class App:
             quarantine_folder=mailbox.quarantine_folder,
         )
 
-    def poll_once(self, *, should_stop: Callable[[], bool] = lambda: False) -> PassSummary:
+    def poll_once(self, *, should_stop: Callable[[], bool] = lambda: False,
+                  progress: Callable[[int], None] | None = None) -> PassSummary:
         source = self.open_source()
         try:
-            return process_mailbox(source, self.ingestor, self.clock, should_stop=should_stop)
+            return process_mailbox(
+                source, self.ingestor, self.clock, should_stop=should_stop, progress=progress,
+                parse_pool=self.parse_pool_for_polls(),
+            )
         finally:
             source.close()
 
-    def send_due_notices(self) -> DeliverySummary:
+    def parse_pool_for_polls(self) -> ParsePool:
+        """One pool for the App's life (its child starts on the first backlog)."""
+        if self.parse_pool is None:
+            self.parse_pool = ParsePool(self.settings.parse_processes,
+                                        self.settings.mailbox.max_message_bytes)
+        return self.parse_pool
+
+    def send_due_notices(self, sender: MailSender | None = None) -> DeliverySummary:
         """Deliver every notice that is due now (in batches over one connection each)."""
-        sender = make_sender(self.settings.smtp)
+        sender = sender or make_sender(self.settings.smtp)
         total = DeliverySummary()
         while True:
             batch = deliver_due(
@@ -81,10 +112,45 @@ class App:
             if batch.sent + batch.failed + batch.retried < DELIVERY_BATCH:
                 return total
 
+    def poll_and_deliver(
+        self, *, should_stop: Callable[[], bool] = lambda: False,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[PassSummary, DeliverySummary]:
+        """`poll_once`, while a second thread delivers the notices its batches queue (a
+        backlog's acknowledgements go out as it is worked through, and waiting on the SMTP
+        server overlaps with parsing and storing); then whatever is still due."""
+        finished = threading.Event()
+        delivered: list[DeliverySummary] = []
+
+        def deliver_meanwhile() -> None:
+            total = DeliverySummary()
+            try:
+                with make_sender(self.settings.smtp).session() as connection:
+                    sender = _OpenSession(connection)
+                    while not finished.is_set():
+                        batch = self.send_due_notices(sender)
+                        total += batch
+                        if not (batch.sent or batch.failed or batch.retried):
+                            finished.wait(DELIVERY_PAUSE)
+            except Exception:  # noqa: BLE001 - the final delivery below tries again
+                log.warning("delivery during the poll stopped", exc_info=True)
+            delivered.append(total)
+
+        thread = threading.Thread(target=deliver_meanwhile, name="deliver", daemon=True)
+        thread.start()
+        try:
+            summary = self.poll_once(should_stop=should_stop, progress=progress)
+        finally:
+            finished.set()
+            thread.join()
+        return summary, sum(delivered, DeliverySummary()) + self.send_due_notices()
+
     def apply_time_rules(self) -> RulesSummary:
         return apply_time_rules(self.sessions, self.settings, self.clock(), self.notifier)
 
     def close(self) -> None:
+        if self.parse_pool is not None:
+            self.parse_pool.close()
         self.engine.dispose()
 
 

@@ -147,8 +147,7 @@ def emit(data: Any) -> None:
 
 
 def cmd_poll(app: App, args: argparse.Namespace) -> int:
-    summary = app.poll_once()
-    delivery = app.send_due_notices()
+    summary, delivery = app.poll_and_deliver()
     if args.json:
         emit({"processed": summary.total, "outcomes": dict(summary.outcomes),
               "notices": {"sent": delivery.sent, "failed": delivery.failed,

@@ -149,6 +149,9 @@ class Settings:
     notices: NoticeSettings = field(default_factory=NoticeSettings)
     templates_dir: Path = Path("templates")
     poll_interval: float = 30.0
+    # Child processes that parse the next batch of a backlog while this one is stored
+    # (0: parse in the worker itself).
+    parse_processes: int = 1
     source: Path | None = None  # the file these settings came from, if any
 
 
@@ -213,6 +216,7 @@ def settings_from_dict(data: dict[str, Any], *, source: Path | None = None) -> S
         ),
         templates_dir=Path(_str(_section(data, "templates"), "dir", "templates", "templates")),
         poll_interval=_number(_section(data, "worker"), "poll_interval", 30.0, "worker"),
+        parse_processes=_int(_section(data, "worker"), "parse_processes", 1, "worker"),
         source=source,
     )
 

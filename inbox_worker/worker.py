@@ -106,6 +106,7 @@ class Worker:
         summary = process_mailbox(
             self._source, self.app.ingestor, self.app.clock, should_stop=self.stop.is_set,
             progress=self._report_progress(started),
+            parse_pool=self.app.parse_pool_for_polls(),
         )
         if summary.total:
             log.info("pass mails=%d outcomes=%s seconds=%.2f", summary.total,

@@ -24,7 +24,7 @@ from mailparser_reply.parser import EmailMessage
 REPLY_LANGUAGES = ("en", "de", "fr", "es", "nl", "it", "sv", "da")
 
 # The longest header of those languages spans this many line breaks before its candidate
-# line: German "Am <date>\\n<name>\\nschrieb\\n<address>:" (tests/unit/test_reply_split.py checks it).
+# line: German "Am <date>\\n<name>\\nschrieb\\n<address>:" (checked by the tests).
 LINES_BEFORE_CANDIDATE = 4
 
 # The text is tidied as mail-parser-reply tidies it (lines stripped), with runs of spaces
@@ -37,9 +37,10 @@ HEADER_PATTERN: re.Pattern[str] = EmailMessage(
     text="", languages=list(REPLY_LANGUAGES)
 ).HEADER_REGEX
 
-_CANDIDATE_LINE = re.compile(
-    r"^(?:> ?)*[* ]*(?:\w+ ?)?:|:$|original message", re.IGNORECASE | re.MULTILINE
-)
+# A candidate line ends in ':', or starts with a label and ':', or names the separator.
+# Both of the first kinds hold a ':', so only lines with one are looked at.
+_LABEL = re.compile(r"(?:> ?)*[* ]*(?:\w+ ?)?:")
+_SEPARATOR = re.compile(r"original message", re.IGNORECASE)
 # Outlook puts a line of underscores above its "From:" block; mail-parser-reply removes it.
 _OUTLOOK_SEPARATOR = re.compile(f"([^\n]){OUTLOOK_MAIL_SEPARATOR}")
 _BLANK_RUN = re.compile(r"\n{3,}")
@@ -49,19 +50,23 @@ _SPACE_RUN = re.compile(r"[ \t\xa0\u200b]{9,}")
 def tidy(text: str) -> str:
     """Lines stripped, long runs of spaces and of blank lines shortened, Outlook's
     separator line removed: the text the header patterns are applied to."""
-    stripped = "\n".join(line.strip() for line in text.split("\n"))
-    tidied = _BLANK_RUN.sub("\n\n", _SPACE_RUN.sub("        ", stripped))
-    return _OUTLOOK_SEPARATOR.sub("\\1\n", tidied)
+    tidied = "\n".join(line.strip() for line in text.split("\n"))
+    # Each substitution only where its pattern can match: a regex scan of a whole body
+    # costs more than these substring tests.
+    if any(c in tidied for c in ("         ", "\t", "\xa0", "\u200b")):
+        tidied = _SPACE_RUN.sub("        ", tidied)
+    if "\n\n\n" in tidied:
+        tidied = _BLANK_RUN.sub("\n\n", tidied)
+    if "_" * 32 in tidied or "-" * 32 in tidied:
+        tidied = _OUTLOOK_SEPARATOR.sub("\\1\n", tidied)
+    return tidied
 
 
 def first_header_at(text: str) -> int | None:
     """Where the first quoted-history header of a tidied ``text`` starts, or None."""
     tried: set[int] = set()
     scanned_to = 0
-    for candidate in _CANDIDATE_LINE.finditer(text):
-        line_start = text.rfind("\n", 0, candidate.start()) + 1
-        if line_start in tried:
-            continue  # a second candidate on the same line
+    for line_start in _candidate_line_starts(text):
         # The starts of the lines just above this one, oldest first, then its own.
         starts = _previous_line_starts(text, line_start, scanned_to, LINES_BEFORE_CANDIDATE)
         for start in (*starts, line_start):
@@ -74,6 +79,22 @@ def first_header_at(text: str) -> int | None:
                     return position
         scanned_to = line_start
     return None
+
+
+def _candidate_line_starts(text: str) -> list[int]:
+    """Starts of the candidate lines of ``text``, in order."""
+    starts: set[int] = set()
+    colon = text.find(":")
+    while colon != -1:
+        start = text.rfind("\n", 0, colon) + 1
+        end = text.find("\n", colon)
+        end = len(text) if end == -1 else end
+        if text[end - 1] == ":" or _LABEL.match(text, start):
+            starts.add(start)
+        colon = text.find(":", end)  # the next line's first ':'
+    for found in _SEPARATOR.finditer(text):
+        starts.add(text.rfind("\n", 0, found.start()) + 1)
+    return sorted(starts)
 
 
 def _previous_line_starts(text: str, line_start: int, floor: int, count: int) -> list[int]:

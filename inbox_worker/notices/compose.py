@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from email import base64mime, quoprimime
 from email.errors import HeaderParseError
-from email.headerregistry import Address
 from email.header import Header
+from email.headerregistry import Address
 from email.utils import format_datetime
 
 from inbox_worker.domain import correlate

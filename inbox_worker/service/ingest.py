@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -39,9 +39,9 @@ from inbox_worker.mail.authentication import sender_domain_passed
 from inbox_worker.mail.parse import parse_mail
 from inbox_worker.mail.source import FetchedMail
 from inbox_worker.service.notify import Notifier
-from inbox_worker.service.technician import TechnicianMail
 from inbox_worker.service.outbox import RecentNotices
-from inbox_worker.service.tickets import Incoming, QueuePlaces, TicketWriter
+from inbox_worker.service.technician import TechnicianMail
+from inbox_worker.service.tickets import Incoming, QueuePlaces, TicketIds, TicketWriter
 from inbox_worker.store import repository as repo
 from inbox_worker.store.models import Message, ProcessedMail, QuarantinedMail, Ticket
 
@@ -57,6 +57,8 @@ class IngestResult:
     ticket_ref: str | None = None
     message_key: str | None = None
     detail: str = ""
+    # The ticket row, for the processed-mail record in the same transaction.
+    ticket: Ticket | None = field(default=None, repr=False, compare=False)
 
     @property
     def quarantined(self) -> bool:
@@ -81,7 +83,10 @@ class Ingestor:
     def process_batch(self, batch: Sequence[FetchedMail], now: datetime) -> list[IngestResult]:
         """Handle several mails in one transaction, or one by one if that fails; one result
         per mail, in order. Raises only for an unusable database, like `process`."""
-        parsed = [self._parse(fetched) for fetched in batch]
+        return self.store_parsed([self._parse(fetched) for fetched in batch], now)
+
+    def store_parsed(self, parsed: list[ParsedMail], now: datetime) -> list[IngestResult]:
+        """`process_batch` for mails parsed already (by `parse_fetched`, maybe elsewhere)."""
         if len(parsed) > 1:
             try:
                 return self._store_batch(parsed, now)
@@ -95,21 +100,10 @@ class Ingestor:
         return [self._process_parsed(one, now) for one in parsed]
 
     def _parse(self, fetched: FetchedMail) -> ParsedMail:
-        """Parse outside any transaction (pure work, no lock held); a refusal is a reason."""
-        if fetched.oversized is not None:
-            limit = self.settings.mailbox.max_message_bytes
-            return ParsedMail(fetched, None,
-                              f"mail of {fetched.oversized} bytes is over the limit of {limit}")
-        try:
-            mail = parse_mail(fetched.raw, max_bytes=self.settings.mailbox.max_message_bytes)
-        except UnparseableMail as exc:
-            return ParsedMail(fetched, None, exc.reason)
-        except Exception as exc:  # noqa: BLE001 - a bug on hostile input must not block the rest
-            log.exception("unexpected error parsing %s", fetched.key)
-            return ParsedMail(fetched, None, f"internal error: {type(exc).__name__}: {exc}")
-        if not mail.from_addr:
-            return ParsedMail(fetched, None, "the mail has no usable From address")
-        return ParsedMail(fetched, mail, None)
+        """Parse outside any transaction (pure work, no lock held)."""
+        mail, refusal = parse_fetched(fetched.raw, fetched.oversized,
+                                      self.settings.mailbox.max_message_bytes)
+        return ParsedMail(fetched, mail, refusal)
 
     def _store_batch(self, parsed: list[ParsedMail], now: datetime) -> list[IngestResult]:
         results: list[IngestResult] = []
@@ -129,7 +123,7 @@ class Ingestor:
                     result = self._decide_and_write(session, fetched, one.mail, now, lookups)
                 repo.record_processed(
                     session, source_key=fetched.key, message_key=result.message_key,
-                    outcome=result.outcome, now=now, ticket_id=_ticket_id(result.ticket_ref),
+                    outcome=result.outcome, now=now, ticket=result.ticket,
                     detail=result.detail,
                 )
                 lookups.processed.add(fetched.key)
@@ -173,7 +167,7 @@ class Ingestor:
                         message_key=result.message_key,
                         outcome=result.outcome,
                         now=now,
-                        ticket_id=_ticket_id(result.ticket_ref),
+                        ticket=result.ticket,
                         detail=result.detail,
                     )
                     return result
@@ -232,7 +226,8 @@ class Ingestor:
             kind=kind,
         )
         writer = TicketWriter(session, self.settings, now, self.notifier,
-                              recent=lookups.recent, queue_places=lookups.queue_places)
+                              recent=lookups.recent, queue_places=lookups.queue_places,
+                              ticket_ids=lookups.ticket_ids)
         incoming = Incoming(mail, message_key, fetched.key, fetched.raw, kind)
         technician = TechnicianMail(writer, self.policy) if kind is MailKind.TECHNICIAN else None
         if choice.ticket_id is None:
@@ -259,7 +254,7 @@ class Ingestor:
                 writer.note_stranger_token(by_token, ticket, mail)
             self._note_forgery(writer, ticket, mail, forged_technician)
             lookups.stored_message(message_key)
-            return IngestResult("created", ticket.ref, message_key)
+            return IngestResult("created", ticket.ref, message_key, ticket=ticket)
 
         ticket = repo.lock_ticket(session, choice.ticket_id)
         if technician is not None:
@@ -270,7 +265,8 @@ class Ingestor:
             writer.note_stranger_token(by_token, ticket, mail)
         self._note_forgery(writer, ticket, mail, forged_technician)
         lookups.stored_message(message_key)
-        return IngestResult("threaded", ticket.ref, message_key, detail=f"via {choice.via}")
+        return IngestResult("threaded", ticket.ref, message_key, detail=f"via {choice.via}",
+                            ticket=ticket)
 
     @staticmethod
     def _note_forgery(writer: TicketWriter, ticket: Ticket, mail: InboundMail,
@@ -326,6 +322,25 @@ class Ingestor:
         )
 
 
+def parse_fetched(
+    raw: bytes, oversized: int | None, max_bytes: int
+) -> tuple[InboundMail | None, str | None]:
+    """A fetched mail parsed, or the reason it goes to quarantine. Pure: runs in the worker
+    or in a parsing child process (see `service.parse_pool`)."""
+    if oversized is not None:
+        return None, f"mail of {oversized} bytes is over the limit of {max_bytes}"
+    try:
+        mail = parse_mail(raw, max_bytes=max_bytes)
+    except UnparseableMail as exc:
+        return None, exc.reason
+    except Exception as exc:  # noqa: BLE001 - a bug on hostile input must not block the rest
+        log.exception("unexpected error parsing a mail")
+        return None, f"internal error: {type(exc).__name__}: {exc}"
+    if not mail.from_addr:
+        return None, "the mail has no usable From address"
+    return mail, None
+
+
 @dataclass(frozen=True)
 class ParsedMail:
     fetched: FetchedMail
@@ -344,6 +359,7 @@ class StoreLookups:
         self.processed: set[str] = set()
         self.recent = RecentNotices(session, now)
         self.queue_places = QueuePlaces(session, queue_block)
+        self.ticket_ids = TicketIds(session, queue_block)
         self._asked: set[str] = set()  # Message-IDs whose presence `_known` tells
         self._known: set[str] = set()
 
@@ -404,8 +420,5 @@ def _ticket_ref(ticket: Ticket | None) -> correlate.TicketRef | None:
         participants=frozenset(p.address for p in ticket.participants),
     )
 
-
-def _ticket_id(ref: str | None) -> int | None:
-    return int(ref[2:]) if ref else None
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from inbox_worker.mail.source import FetchedMail, MailSource
 from inbox_worker.service.ingest import Ingestor
+from inbox_worker.service.parse_pool import ParseJob, ParsePool
 
 log = logging.getLogger("inbox_worker.mailbox")
 
@@ -42,31 +43,52 @@ def process_mailbox(
     should_stop: Callable[[], bool] = lambda: False,
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_MAILS,
+    parse_pool: ParsePool | None = None,
 ) -> PassSummary:
-    """One pass over the source, ``batch_size`` mails per transaction. ``progress`` hears
-    the count every PROGRESS_EVERY mails; ``should_stop`` is asked after each batch."""
+    """One pass over the source, ``batch_size`` mails per transaction. With a
+    ``parse_pool``, the next batch is parsed while this one is stored. ``progress`` hears
+    the count every PROGRESS_EVERY mails; ``should_stop`` is asked after each batch (a
+    batch fetched but not yet stored then stays in the source for the next pass)."""
+    pool = parse_pool or ParsePool(0, ingestor.settings.mailbox.max_message_bytes)
     summary = PassSummary()
+    pending: tuple[list[FetchedMail], ParseJob] | None = None
     for batch in _batches(source.fetch(), batch_size):
-        results = ingestor.process_batch(batch, clock())
-        done = [m for m, r in zip(batch, results, strict=True) if not r.quarantined]
-        refused = [m for m, r in zip(batch, results, strict=True) if r.quarantined]
-        if done:
-            source.mark_done_batch(done)
-        if refused:
-            source.quarantine_batch(refused)
-        before = summary.total
-        for fetched, result in zip(batch, results, strict=True):
-            summary.outcomes[result.outcome] += 1
-            log.info(
-                "mail key=%s outcome=%s ticket=%s message_id=%s %s",
-                fetched.key, result.outcome, result.ticket_ref or "-",
-                result.message_key or "-", result.detail,
-            )
-        if progress is not None and summary.total // PROGRESS_EVERY > before // PROGRESS_EVERY:
-            progress(summary.total)
-        if should_stop():
-            break
+        # Only a backlog (a second batch) is worth a child process: a few new mails are
+        # parsed here, without waiting for one to start.
+        job = pool.start(batch) if pending is not None else pool.start_here(batch)
+        if pending is not None:
+            _settle(source, ingestor, clock, *pending, summary, progress)
+            if should_stop():
+                return summary
+        pending = (batch, job)
+    if pending is not None:
+        _settle(source, ingestor, clock, *pending, summary, progress)
     return summary
+
+
+def _settle(
+    source: MailSource, ingestor: Ingestor, clock: Callable[[], datetime],
+    batch: list[FetchedMail], job: ParseJob, summary: PassSummary,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Store one parsed batch, then take its mails off the source's to-do list."""
+    results = ingestor.store_parsed(job(), clock())
+    done = [m for m, r in zip(batch, results, strict=True) if not r.quarantined]
+    refused = [m for m, r in zip(batch, results, strict=True) if r.quarantined]
+    if done:
+        source.mark_done_batch(done)
+    if refused:
+        source.quarantine_batch(refused)
+    before = summary.total
+    for fetched, result in zip(batch, results, strict=True):
+        summary.outcomes[result.outcome] += 1
+        log.info(
+            "mail key=%s outcome=%s ticket=%s message_id=%s %s",
+            fetched.key, result.outcome, result.ticket_ref or "-",
+            result.message_key or "-", result.detail,
+        )
+    if progress is not None and summary.total // PROGRESS_EVERY > before // PROGRESS_EVERY:
+        progress(summary.total)
 
 
 def _batches(mails: Iterable[FetchedMail], size: int) -> Iterator[list[FetchedMail]]:

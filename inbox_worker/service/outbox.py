@@ -128,6 +128,7 @@ def enqueue_notice(
     subject = correlate.format_subject(rendered.subject, ticket.token)
     message = Message(
         ticket_id=ticket.id,
+        ticket=ticket,
         message_id=message_id,
         direction="out",
         kind="notice",
@@ -148,6 +149,7 @@ def enqueue_notice(
     )
     message.outbox = OutboxItem(
         ticket_id=ticket.id,
+        ticket=ticket,
         notice=notice.value,
         recipient=to_addr[:320],
         raw=raw,

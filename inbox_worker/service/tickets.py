@@ -53,25 +53,45 @@ class QueuePlaces:
         return place
 
 
+class TicketIds:
+    """Ids for the tickets a transaction opens, allocated a block at a time (see
+    `repository.allocate_ticket_ids`); None means: flush the ticket for its id."""
+
+    def __init__(self, session: Session, block: int = 1) -> None:
+        self.session = session
+        self.block = max(1, block)
+        self._ids: list[int] = []
+        self._unavailable = False
+
+    def __call__(self) -> int | None:
+        if not self._ids and not self._unavailable:
+            ids = repo.allocate_ticket_ids(self.session, self.block)
+            self._unavailable = ids is None
+            self._ids = list(reversed(ids or []))
+        return self._ids.pop() if self._ids else None
+
+
 class TicketWriter:
     """Writes for one transaction. ``recent`` and ``queue_places`` may be shared by the
     writers of one batch transaction (see `service.ingest`)."""
 
     def __init__(self, session: Session, settings: Settings, now: datetime,
                  notifier: Notifier, *, recent: RecentNotices | None = None,
-                 queue_places: QueuePlaces | None = None) -> None:
+                 queue_places: QueuePlaces | None = None,
+                 ticket_ids: TicketIds | None = None) -> None:
         self.session = session
         self.settings = settings
         self.now = now
         self.notifier = notifier
         self.recent = recent or RecentNotices(session, now)
         self.queue_places = queue_places or QueuePlaces(session)
+        self.ticket_ids = ticket_ids or TicketIds(session)
 
     def notify(self, ticket: Ticket, kind: str, *, thread: Conversation | None = None,
                **details: str | None) -> None:
         """Queue a notice in this transaction (`Notifier` decides whether it may go)."""
-        self.notifier(self.session, ticket, kind, self.now,  # type: ignore[arg-type]
-                      thread=thread, recent=self.recent, **details)
+        self.notifier(self.session, ticket, kind, self.now, thread=thread,
+                      recent=self.recent, **details)  # type: ignore[arg-type]
 
     # -- tickets -------------------------------------------------------------------------
 
@@ -90,6 +110,7 @@ class TicketWriter:
         mail = incoming.mail
         subject = correlate.strip_reply_prefixes(mail.subject).strip() or "(no subject)"
         ticket = Ticket(
+            id=self.ticket_ids(),
             token=correlate.new_token(self.settings.support.token_prefix),
             subject=subject[:1000],
             customer=(customer or mail.from_addr)[:320],
@@ -99,9 +120,11 @@ class TicketWriter:
             created_at=self.now,
             updated_at=self.now,
             linked_to_id=linked_to.id if linked_to else None,
+            participants=[],  # known empty: no lazy load
         )
         self.session.add(ticket)
-        self.session.flush()
+        if ticket.id is None:
+            self.session.flush()
         self.add_participants(ticket, mail)
         message = self.add_message(ticket, incoming)
         cause = f"new mail from {mail.from_addr}"
@@ -187,6 +210,7 @@ class TicketWriter:
         mail = incoming.mail
         message = Message(
             ticket_id=ticket.id,
+            ticket=ticket,
             message_id=incoming.message_key,
             direction="in",
             kind=incoming.kind.value,
@@ -248,6 +272,7 @@ class TicketWriter:
     ) -> TicketEvent:
         event = TicketEvent(
             ticket_id=ticket.id,
+            ticket=ticket,
             at=self.now,
             kind=kind,
             from_status=from_status,

@@ -8,6 +8,7 @@ PostgreSQL so that several workers starting together do not race.
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Arbitrary, fixed key for pg_advisory_lock around migrations.
 MIGRATION_LOCK_KEY = 0x1B0C_0001
+# Seconds a thread waits for its turn at SQLite's write lock (see `_WriterTurns`).
+TURN_TIMEOUT = 60.0
 
 
 def make_engine(url: str) -> Engine:
@@ -45,9 +48,45 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take control so that
-        # "BEGIN IMMEDIATE" can serialise writers (see `begin_write`).
-        event.listen(engine, "begin", _sqlite_begin)
+        # "BEGIN IMMEDIATE" can serialise writers (see `_WriterTurns`).
+        writers = _WriterTurns()
+        event.listen(engine, "begin", writers.begin)
+        event.listen(engine, "commit", writers.end)
+        event.listen(engine, "rollback", writers.end)
     return engine
+
+
+class _WriterTurns:
+    """Every transaction starts with BEGIN IMMEDIATE: it takes SQLite's write lock at the
+    start, so two writers never both read a state and then both write a decision based on
+    it. Threads of one process take turns at that lock through a Python lock.
+
+    SQLite makes a writer that finds the lock taken poll for it, sleeping longer each time
+    (up to 100 ms); a thread that writes often (the notice sender records each send)
+    then starves one that writes big batches. Waiting on a lock instead wakes the next
+    writer as soon as the lock is free. Other processes still meet SQLite's own lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holder: dict[int, Any] = {}  # thread id -> the connection it began on
+
+    def begin(self, connection: Any) -> None:
+        # A thread that waits this long is stuck behind a turn never given back (which
+        # should not happen): it goes on without one and meets SQLite's lock as before.
+        turn = self._lock.acquire(timeout=TURN_TIMEOUT)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if turn:
+                self._lock.release()
+            raise
+        if turn:
+            self._holder[threading.get_ident()] = connection
+
+    def end(self, connection: Any) -> None:
+        if self._holder.get(threading.get_ident()) is connection:
+            del self._holder[threading.get_ident()]
+            self._lock.release()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -58,12 +97,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
-
-
-def _sqlite_begin(connection: Any) -> None:
-    # IMMEDIATE takes the write lock at the start, so two processes never both read a
-    # state and then both write a decision based on it.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -45,7 +45,9 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    pass
+    """The mapped tables. A batch of mails is written in one flush, and the unit of work
+    orders its INSERTs by relationships only (not by foreign keys): every row that names
+    a ticket or a message therefore also has a relationship to it, set when it is made."""
 
 
 class Ticket(Base):
@@ -100,6 +102,7 @@ class Message(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    ticket: Mapped[Ticket] = relationship()
     # Unique across the store: the same Message-ID ingested twice adds nothing.
     message_id: Mapped[str] = mapped_column(String(998), unique=True)
     direction: Mapped[str] = mapped_column(String(3))
@@ -144,6 +147,7 @@ class TicketEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    ticket: Mapped[Ticket] = relationship()
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     kind: Mapped[str] = mapped_column(String(30))
     from_status: Mapped[str | None] = mapped_column(String(20))
@@ -161,6 +165,7 @@ class OutboxItem(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    ticket: Mapped[Ticket] = relationship()
     message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
     notice: Mapped[str] = mapped_column(String(30))
     recipient: Mapped[str] = mapped_column(String(320))
@@ -196,6 +201,7 @@ class ProcessedMail(Base):
     message_key: Mapped[str | None] = mapped_column(String(998))
     outcome: Mapped[str] = mapped_column(String(20))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    ticket: Mapped[Ticket | None] = relationship()
     detail: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UtcDateTime)
 

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, func, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from inbox_worker.domain.model import PRIORITY_RANK, QUEUED_STATUSES, Priority
@@ -39,7 +39,7 @@ def record_processed(
     message_key: str | None,
     outcome: str,
     now: datetime,
-    ticket_id: int | None = None,
+    ticket: Ticket | None = None,
     detail: str = "",
 ) -> None:
     session.add(
@@ -47,7 +47,8 @@ def record_processed(
             source_key=source_key,
             message_key=message_key,
             outcome=outcome,
-            ticket_id=ticket_id,
+            ticket_id=ticket.id if ticket is not None else None,
+            ticket=ticket,
             detail=detail,
             at=now,
         )
@@ -109,6 +110,27 @@ def next_queue_place(session: Session, count: int = 1) -> int:
         session.flush()
         return count
     return int(value)
+
+
+def allocate_ticket_ids(session: Session, count: int) -> list[int] | None:
+    """``count`` ids for tickets this transaction will insert, so that a new ticket has its
+    number (and its ref, which its acknowledgement shows) without a flush per ticket; None
+    where the database offers no safe way (then each ticket is flushed for its id).
+
+    PostgreSQL takes them from the id sequence. SQLite hands out ids above the largest
+    one: safe because a writing transaction holds SQLite's write lock from its start
+    (BEGIN IMMEDIATE, see `store.database`), and ids not used stay unused.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return list(session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence('tickets', 'id')) "
+                 "FROM generate_series(1, :n)"), {"n": count}
+        ))
+    if dialect == "sqlite":
+        highest = session.scalar(select(func.max(Ticket.id))) or 0
+        return list(range(highest + 1, highest + 1 + count))
+    return None
 
 
 def _priority_rank():  # type: ignore[no-untyped-def]

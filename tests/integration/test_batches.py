@@ -1,0 +1,180 @@
+"""Several mails per transaction: the same outcomes as one at a time, on both databases.
+
+`Ingestor.process_batch` answers per-mail questions from lookups made once per batch and
+writes the batch in one flush; these tests pin down what must not change by that: mails
+that refer to each other inside one batch, duplicates, re-fetches, and a failure in one
+mail, which sends the batch back to one transaction per mail.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select, text
+
+from inbox_worker.app import App
+from inbox_worker.mail.source import FetchedMail
+from inbox_worker.service.ingest import Ingestor
+from inbox_worker.service.parse_pool import ParsePool, parse_here
+from inbox_worker.store.database import make_engine
+from inbox_worker.store.models import Message, OutboxItem, ProcessedMail, Ticket
+from tests.support.mails import make_mail, reply_to
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def fetched(raws: list[bytes], prefix: str = "b") -> list[FetchedMail]:
+    return [FetchedMail(key=f"test:{prefix}:{i}", raw=raw) for i, raw in enumerate(raws)]
+
+
+def count(app: App, column: object) -> int:
+    with app.sessions() as session:
+        return int(session.scalar(select(func.count(column))) or 0)
+
+
+def test_a_batch_opens_a_ticket_per_mail_with_its_acknowledgement(make_app: Callable) -> None:
+    app = make_app()
+    raws = [make_mail(sender=f"c{i}@customer.test", subject=f"Case {i}") for i in range(5)]
+    results = app.ingestor.process_batch(fetched(raws), NOW)
+    assert [r.outcome for r in results] == ["created"] * 5
+    assert len({r.ticket_ref for r in results}) == 5
+    assert count(app, Ticket.id) == 5
+    assert count(app, OutboxItem.id) == 5
+    with app.sessions() as session:
+        tickets = session.scalars(select(Ticket).order_by(Ticket.queue_place)).all()
+        assert [t.subject for t in tickets] == [f"Case {i}" for i in range(5)]
+        assert [r.ticket_ref for r in results] == [t.ref for t in tickets]
+        processed = session.scalars(select(ProcessedMail)).all()
+        assert {p.ticket_id for p in processed} == {t.id for t in tickets}
+
+
+def test_a_reply_threads_onto_a_ticket_opened_earlier_in_the_same_batch(
+    make_app: Callable,
+) -> None:
+    app = make_app()
+    first = make_mail(sender="carol@customer.test", subject="Printer")
+    reply = reply_to(first, sender="carol@customer.test", body="Still broken.",
+                     keep_token=False)
+    results = app.ingestor.process_batch(fetched([first, reply]), NOW)
+    assert [r.outcome for r in results] == ["created", "threaded"]
+    assert results[0].ticket_ref == results[1].ticket_ref
+    assert count(app, Ticket.id) == 1
+
+
+def test_a_message_id_twice_in_one_batch_is_stored_once(make_app: Callable) -> None:
+    app = make_app()
+    raw = make_mail(message_id="<same@customer.test>")
+    results = app.ingestor.process_batch(fetched([raw, raw]), NOW)
+    assert [r.outcome for r in results] == ["created", "duplicate"]
+    assert count(app, Message.id) == 2  # the mail and its acknowledgement
+
+
+def test_a_batch_fetched_again_changes_nothing(make_app: Callable) -> None:
+    app = make_app()
+    batch = fetched([make_mail(sender=f"c{i}@customer.test") for i in range(3)])
+    app.ingestor.process_batch(batch, NOW)
+    again = app.ingestor.process_batch(batch, NOW)
+    assert [r.outcome for r in again] == ["already-processed"] * 3
+    assert count(app, Ticket.id) == 3 and count(app, ProcessedMail.id) == 3
+
+
+def test_a_failing_mail_sends_the_batch_back_to_one_transaction_each(
+    make_app: Callable, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = make_app()
+    original = Ingestor._decide_and_write
+
+    def fail_on_poison(self: Ingestor, session, fetched, mail, now, lookups):  # type: ignore[no-untyped-def]
+        if mail.subject == "poison":
+            raise RuntimeError("bug on this mail")
+        return original(self, session, fetched, mail, now, lookups)
+
+    monkeypatch.setattr(Ingestor, "_decide_and_write", fail_on_poison)
+    raws = [make_mail(sender="a@customer.test", subject="before"),
+            make_mail(sender="b@customer.test", subject="poison"),
+            make_mail(sender="c@customer.test", subject="after")]
+    results = app.ingestor.process_batch(fetched(raws), NOW)
+    assert [r.outcome for r in results] == ["created", "quarantined", "created"]
+    assert "bug on this mail" in results[1].detail
+    assert count(app, Ticket.id) == 2
+    assert count(app, OutboxItem.id) == 2  # the rolled-back batch left no notice behind
+
+
+def test_unparseable_mails_in_a_batch_are_quarantined_in_it(make_app: Callable) -> None:
+    app = make_app()
+    raws = [make_mail(), b"\x00\x01 not a mail", make_mail(sender="d@customer.test")]
+    results = app.ingestor.process_batch(fetched(raws), NOW)
+    assert [r.outcome for r in results] == ["created", "quarantined", "created"]
+
+
+def test_the_parse_process_gives_what_parsing_here_gives(make_app: Callable) -> None:
+    app = make_app()
+    batch = fetched([make_mail(sender=f"c{i}@customer.test", subject=f"Fall {i} – Grüße")
+                     for i in range(4)] + [b"no mail at all"])
+    pool = ParsePool(1, app.settings.mailbox.max_message_bytes)
+    try:
+        in_child = pool.start(batch)()
+    finally:
+        pool.close()
+    assert in_child == parse_here(batch, app.settings.mailbox.max_message_bytes)
+    assert in_child[-1].mail is None and in_child[-1].refusal
+
+
+def test_a_dead_parse_process_falls_back_to_parsing_here(make_app: Callable) -> None:
+    app = make_app()
+    batch = fetched([make_mail(sender=f"c{i}@customer.test") for i in range(3)])
+    pool = ParsePool(1, app.settings.mailbox.max_message_bytes)
+    try:
+        pool.start(batch)()  # the child is up
+        executor = pool._executor
+        assert executor is not None
+        for process in list(executor._processes.values()):  # type: ignore[union-attr]
+            process.kill()
+            process.join()
+        job = pool.start(batch)
+        parsed = job()
+        assert [p.mail is not None for p in parsed] == [True] * 3
+        assert pool.start(batch)() == parsed  # and on without a child from now on
+    finally:
+        pool.close()
+
+
+def test_poll_and_deliver_sends_every_acknowledgement(make_app: Callable) -> None:
+    app = make_app()
+    mailbox = app.settings.mailbox.path
+    for sub in ("new", "cur", "tmp"):
+        (mailbox / sub).mkdir(parents=True, exist_ok=True)
+    for i in range(120):  # three batches: the later ones parsed in the parse process
+        raw = make_mail(sender=f"c{i}@customer.test", subject=f"Case {i}")
+        (mailbox / "new" / f"{1700000000 + i}.m{i}.test").write_bytes(raw)
+    summary, delivery = app.poll_and_deliver()
+    assert summary.total == 120 and summary.outcomes["created"] == 120
+    assert delivery.sent == 120
+    assert len(list((app.settings.smtp.sent_path / "new").iterdir())) == 120
+
+
+def test_sqlite_writer_turn_is_given_back_after_a_failed_transaction(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 't.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (x INTEGER UNIQUE)"))
+        connection.execute(text("INSERT INTO t VALUES (1)"))
+    outcomes: list[str] = []
+
+    def write(value: int) -> None:
+        try:
+            with engine.begin() as connection:
+                connection.execute(text("INSERT INTO t VALUES (:v)"), {"v": value})
+            outcomes.append("ok")
+        except Exception as exc:  # noqa: BLE001
+            outcomes.append(type(exc).__name__)
+
+    for value in (1, 2):  # a refused insert (rolled back), then one that must not wait
+        thread = threading.Thread(target=write, args=(value,))
+        thread.start()
+        thread.join(timeout=20)
+        assert not thread.is_alive(), "the writer turn was not given back"
+    assert outcomes == ["IntegrityError", "ok"]
+    engine.dispose()
