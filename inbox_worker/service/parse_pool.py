@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,6 +28,20 @@ from inbox_worker.service.ingest import ParsedMail, parse_fetched
 log = logging.getLogger(__name__)
 
 ParseJob = Callable[[], list[ParsedMail]]
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """In the child: exit when the worker is gone. A worker killed outright (SIGKILL, the
+    OOM killer) cannot stop its child, and the child would wait for work for ever."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK_SECONDS)
+            if os.getppid() != parent_pid:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 def _parse_in_child(
@@ -81,7 +98,8 @@ class ParsePool:
             # spawn, not fork: the worker may hold threads and open connections that a
             # forked child must not inherit.
             self._executor = ProcessPoolExecutor(
-                max_workers=self.processes, mp_context=multiprocessing.get_context("spawn")
+                max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_watch_parent, initargs=(os.getpid(),),
             )
         return self._executor
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -178,3 +179,48 @@ def test_sqlite_writer_turn_is_given_back_after_a_failed_transaction(tmp_path) -
         assert not thread.is_alive(), "the writer turn was not given back"
     assert outcomes == ["IntegrityError", "ok"]
     engine.dispose()
+
+
+def test_the_parse_process_ends_when_the_worker_is_killed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """SIGKILL leaves the worker no chance to stop its child: the child must notice."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "worker.py"
+    script.write_text(
+        "import sys, time\n"
+        "from inbox_worker.mail.source import FetchedMail\n"
+        "from inbox_worker.service.parse_pool import ParsePool\n"
+        "if __name__ == '__main__':  # spawn imports this module again in the child\n"
+        "    pool = ParsePool(1, 10_000_000)\n"
+        "    pool.start([FetchedMail(key='k', raw=b'From: a@b.c\\n\\nx')])()\n"
+        "    print(*pool._executor._processes, flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    worker = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+                              text=True, cwd=Path(__file__).resolve().parents[2])
+    assert worker.stdout is not None
+    children = [int(pid) for pid in worker.stdout.readline().split()]
+    worker.stdout.close()
+    assert children
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    deadline = time.monotonic() + 30
+    alive = children
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [pid for pid in alive if _running(pid)]
+    assert not alive, f"parse process {alive} outlived its worker"
+
+
+def _running(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie has ended; init reaps it
+        return stat.read().split(") ", 1)[1][0] != "Z"
