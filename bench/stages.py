@@ -45,9 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     import mailparser
+    import throughput
     from sqlalchemy import event
 
-    import throughput
     from inbox_worker.app import build_app
     from inbox_worker.mail.parse import parse_mail
     from inbox_worker.mail.reply_split import reply_text
