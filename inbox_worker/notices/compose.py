@@ -10,13 +10,14 @@ providers file a personal answer as bulk mail.
 
 from __future__ import annotations
 
+import binascii
 import functools
 import re
 import secrets
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
-from email import base64mime, quoprimime
+from email import base64mime
 from email.errors import HeaderParseError
 from email.header import Header
 from email.headerregistry import Address
@@ -223,7 +224,8 @@ def _text_part(subtype: str, body: str) -> tuple[list[str], str]:
         else:
             cte = "quoted-printable"
     if cte == "quoted-printable":
-        encoded = quoprimime.body_encode(data.decode("latin-1"), 76, "\r\n")
+        # binascii's encoder (C) keeps the text's line breaks and soft-breaks at 76.
+        encoded = binascii.b2a_qp(data, istext=True).decode("ascii").replace("\n", "\r\n")
         if not encoded.endswith("\r\n"):
             encoded += "\r\n"
     elif cte == "base64":
@@ -250,7 +252,7 @@ def _cte(body: str) -> str | None:
     quoted-printable for mostly-Latin text, base64 for mostly non-Latin text."""
     if body.isascii():
         return None
-    non_ascii = sum(1 for c in body if not c.isascii())
+    non_ascii = len(body) - len(body.encode("ascii", "ignore"))
     return "quoted-printable" if non_ascii * 3 < len(body) else "base64"
 
 
