@@ -107,6 +107,7 @@ class Worker:
             self._source, self.app.ingestor, self.app.clock, should_stop=self.stop.is_set,
             progress=self._report_progress(started),
             parse_pool=self.app.parse_pool_for_polls(),
+            after_batch=self.app.send_due_notices,
         )
         if summary.total:
             log.info("pass mails=%d outcomes=%s seconds=%.2f", summary.total,

@@ -44,11 +44,14 @@ def process_mailbox(
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_MAILS,
     parse_pool: ParsePool | None = None,
+    after_batch: Callable[[], object] | None = None,
 ) -> PassSummary:
     """One pass over the source, ``batch_size`` mails per transaction. With a
-    ``parse_pool``, the next batch is parsed while this one is stored. ``progress`` hears
-    the count every PROGRESS_EVERY mails; ``should_stop`` is asked after each batch (a
-    batch fetched but not yet stored then stays in the source for the next pass)."""
+    ``parse_pool``, the next batch is parsed while this one is stored. ``after_batch`` runs
+    once each batch is stored and off the to-do list (the worker delivers the notices it
+    queued, so that a backlog's first customers hear back before its last mail is read).
+    ``progress`` hears the count every PROGRESS_EVERY mails; ``should_stop`` is asked after
+    each batch (a batch fetched but not yet stored then stays in the source)."""
     pool = parse_pool or ParsePool(0, ingestor.settings.mailbox.max_message_bytes)
     summary = PassSummary()
     pending: tuple[list[FetchedMail], ParseJob] | None = None
@@ -60,9 +63,13 @@ def process_mailbox(
             _settle(source, ingestor, clock, *pending, summary, progress)
             if should_stop():
                 return summary
+            if after_batch is not None:
+                after_batch()
         pending = (batch, job)
     if pending is not None:
         _settle(source, ingestor, clock, *pending, summary, progress)
+        if after_batch is not None and not should_stop():
+            after_batch()
     return summary
 
 

@@ -224,3 +224,24 @@ def _running(pid: int) -> bool:
         return False
     with open(f"/proc/{pid}/stat") as stat:  # a zombie has ended; init reaps it
         return stat.read().split(") ", 1)[1][0] != "Z"
+
+
+def test_notices_go_out_after_each_batch_of_a_pass(make_app: Callable) -> None:
+    """The worker's pass delivers after each batch: a backlog's first customers hear back
+    before its last mail is read."""
+    from inbox_worker.service.mailbox_run import process_mailbox
+
+    app = make_app()
+    mailbox = app.settings.mailbox.path
+    for sub in ("new", "cur", "tmp"):
+        (mailbox / sub).mkdir(parents=True, exist_ok=True)
+    for i in range(120):
+        raw = make_mail(sender=f"c{i}@customer.test", subject=f"Case {i}")
+        (mailbox / "new" / f"{1700000000 + i}.m{i}.test").write_bytes(raw)
+    sent: list[int] = []
+    source = app.open_source()
+    summary = process_mailbox(source, app.ingestor, app.clock,
+                              after_batch=lambda: sent.append(app.send_due_notices().sent))
+    source.close()
+    assert summary.total == 120
+    assert sent == [50, 50, 20]

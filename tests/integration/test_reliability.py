@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import signal
 import subprocess
@@ -32,17 +33,30 @@ def fill(account: ImapAccount, mails: list[bytes]) -> None:
     client.logout()
 
 
+_runs = itertools.count()
+
+
 def customers(n: int, prefix: str = "c") -> list[bytes]:
     return [make_mail(sender=f"{prefix}{i}@customer.test", subject=f"Request {i}",
                       message_id=f"<{prefix}-{i}@customer.test>") for i in range(n)]
 
 
 def poll(config: Path, account: ImapAccount, *options: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [str(SCRIPT), "--config", str(config), *options, "poll", "--once"],
-        env={"TEST_IMAP_PASSWORD": account.password, "PATH": "/usr/bin:/bin"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    """A `poll --once` in the background; its stderr goes to ``<config>.<n>.stderr``."""
+    log = config.parent / f"{config.name}.{next(_runs)}.stderr"
+    with open(log, "wb") as stderr:
+        process = subprocess.Popen(
+            [str(SCRIPT), "--config", str(config), *options, "poll", "--once"],
+            env={"TEST_IMAP_PASSWORD": account.password, "PATH": "/usr/bin:/bin"},
+            stdout=subprocess.DEVNULL, stderr=stderr,
+        )
+    process.stderr_path = log  # type: ignore[attr-defined]
+    return process
+
+
+def stderr_of(processes: list[subprocess.Popen[bytes]]) -> str:
+    return "\n".join(p.stderr_path.read_text(errors="replace")[-3000:]  # type: ignore[attr-defined]
+                     for p in processes if p.returncode)
 
 
 def poll_ok(config: Path, account: ImapAccount, *options: str) -> None:
@@ -77,7 +91,7 @@ def test_sigkill_at_many_points_loses_nothing_and_doubles_nothing(
     tmp_path: Path, database_url: str, dovecot: Dovecot, imap_account: ImapAccount,
     smtp_server: SmtpServer,
 ) -> None:
-    n = 300
+    n = 600
     fill(imap_account, customers(n))
     config = worker_config(tmp_path, database_url, imap_account, smtp_server)
     rng = random.Random(20261123)
@@ -85,7 +99,9 @@ def test_sigkill_at_many_points_loses_nothing_and_doubles_nothing(
     for _ in range(40):
         process = poll(config, imap_account)
         try:
-            process.wait(timeout=rng.uniform(0.6, 2.0))
+            # A run needs about 0.7 s to start; then it stores over a hundred mails a
+            # second, so most kills land in the middle of a batch or of sending.
+            process.wait(timeout=rng.uniform(0.6, 1.6))
         except subprocess.TimeoutExpired:
             process.send_signal(signal.SIGKILL)
             process.wait()
@@ -123,7 +139,7 @@ def test_concurrent_workers_on_postgresql_do_everything_once(
     fill(imap_account, customers(n, prefix=f"w{workers}"))
     config = worker_config(tmp_path, postgres_url, imap_account, smtp_server)
     processes = [poll(config, imap_account) for _ in range(workers)]
-    assert [p.wait(timeout=300) for p in processes] == [0] * workers
+    assert [p.wait(timeout=300) for p in processes] == [0] * workers, stderr_of(processes)
     numbers = counts(postgres_url)
     assert numbers["tickets"] == n and numbers["inbound"] == n and numbers["acks"] == n
     assert numbers["unsent"] == 0
