@@ -87,8 +87,12 @@ class ParsePool:
     ) -> list[ParsedMail]:
         try:
             results = future.result()
-        except (BrokenProcessPool, OSError, RuntimeError) as exc:
+        except (BrokenProcessPool, OSError) as exc:
             self._give_up(exc)
+            return parse_here(batch, self.max_bytes)
+        except Exception:  # noqa: BLE001 - e.g. a result that would not pickle: this batch here
+            log.warning("parse process failed on a batch; parsing it in the worker",
+                        exc_info=True)
             return parse_here(batch, self.max_bytes)
         return [ParsedMail(f, mail, refusal) for f, (mail, refusal) in zip(batch, results,
                                                                              strict=True)]
