@@ -288,14 +288,25 @@ class Ingestor:
         )
 
     def _quarantine(self, fetched: FetchedMail, reason: str, now: datetime) -> IngestResult:
-        with self.sessions.begin() as session:
-            if repo.is_processed(session, fetched.key):
-                return IngestResult("already-processed")
-            self._add_quarantine(session, fetched, reason, now, None)
-            repo.record_processed(
-                session, source_key=fetched.key, message_key=None, outcome="quarantined",
-                now=now, detail=reason,
-            )
+        """Record the mail as quarantined. Called from error handlers, so nothing may escape
+        but a StoreError: the mail then stays in the mailbox for the next pass."""
+        try:
+            with self.sessions.begin() as session:
+                if repo.is_processed(session, fetched.key):
+                    return IngestResult("already-processed")
+                self._add_quarantine(session, fetched, reason, now, None)
+                repo.record_processed(
+                    session, source_key=fetched.key, message_key=None, outcome="quarantined",
+                    now=now, detail=reason,
+                )
+        except IntegrityError as exc:
+            # Another worker recorded this mail between our check and our commit.
+            with self.sessions.begin() as session:
+                if repo.is_processed(session, fetched.key):
+                    return IngestResult("already-processed")
+            raise StoreError(_database_error(exc)) from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(_database_error(exc)) from exc
         log.warning("quarantined key=%s reason=%s", fetched.key, reason)
         return IngestResult("quarantined", detail=reason)
 
@@ -401,8 +412,10 @@ def _is_conflict(exc: DBAPIError) -> bool:
     return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001", "55P03")
 
 
-def _database_error(exc: DBAPIError) -> str:
-    return f"database error: {str(exc.orig or exc).splitlines()[0]}"
+def _database_error(exc: SQLAlchemyError) -> str:
+    inner = getattr(exc, "orig", None) or exc
+    lines = str(inner).strip().splitlines()
+    return f"database error: {lines[0] if lines else type(inner).__name__}"
 
 
 def synthetic_message_id(fetched: FetchedMail) -> str:

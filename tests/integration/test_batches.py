@@ -245,3 +245,33 @@ def test_notices_go_out_after_each_batch_of_a_pass(make_app: Callable) -> None:
     source.close()
     assert summary.total == 120
     assert sent == [50, 50, 20]
+
+
+def test_a_mail_another_worker_records_while_we_quarantine_it(
+    make_app: Callable, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two workers on one mail the database refuses: the one that loses the race to record
+    it reports already-processed instead of failing (a worker once exited 1 here)."""
+    from sqlalchemy.exc import DataError
+
+    from inbox_worker.store import repository
+
+    app = make_app()
+    (refused,) = fetched([make_mail(sender="r@customer.test")], prefix="race")
+
+    def refuse(*_: object) -> None:
+        raise DataError("INSERT ...", {}, Exception("value too long for type"))
+
+    monkeypatch.setattr(Ingestor, "_store", refuse)
+    with app.sessions.begin() as session:  # the other worker's record...
+        repository.record_processed(session, source_key=refused.key, message_key=None,
+                                    outcome="quarantined", now=NOW)
+    real = repository.is_processed
+    checks: list[str] = []
+
+    def not_yet_the_first_time(session, key):  # type: ignore[no-untyped-def]
+        checks.append(key)  # ...committed just after our check
+        return False if len(checks) == 1 else real(session, key)
+
+    monkeypatch.setattr(repository, "is_processed", not_yet_the_first_time)
+    assert app.ingestor.process(refused, NOW).outcome == "already-processed"
