@@ -34,9 +34,9 @@ from inbox_worker.config import Settings
 from inbox_worker.domain import correlate, status
 from inbox_worker.domain.classify import classify
 from inbox_worker.domain.model import InboundMail, MailKind
-from inbox_worker.errors import StoreError, UnparseableMail
+from inbox_worker.errors import StoreError
 from inbox_worker.mail.authentication import sender_domain_passed
-from inbox_worker.mail.parse import parse_mail
+from inbox_worker.mail.parsing import ParsedMail, parse_fetched
 from inbox_worker.mail.source import FetchedMail
 from inbox_worker.service.notify import Notifier
 from inbox_worker.service.outbox import RecentNotices
@@ -331,32 +331,6 @@ class Ingestor:
                 created_at=now,
             )
         )
-
-
-def parse_fetched(
-    raw: bytes, oversized: int | None, max_bytes: int
-) -> tuple[InboundMail | None, str | None]:
-    """A fetched mail parsed, or the reason it goes to quarantine. Pure: runs in the worker
-    or in a parsing child process (see `service.parse_pool`)."""
-    if oversized is not None:
-        return None, f"mail of {oversized} bytes is over the limit of {max_bytes}"
-    try:
-        mail = parse_mail(raw, max_bytes=max_bytes)
-    except UnparseableMail as exc:
-        return None, exc.reason
-    except Exception as exc:  # noqa: BLE001 - a bug on hostile input must not block the rest
-        log.exception("unexpected error parsing a mail")
-        return None, f"internal error: {type(exc).__name__}: {exc}"
-    if not mail.from_addr:
-        return None, "the mail has no usable From address"
-    return mail, None
-
-
-@dataclass(frozen=True)
-class ParsedMail:
-    fetched: FetchedMail
-    mail: InboundMail | None
-    refusal: str | None  # why it goes to quarantine without reaching the rules
 
 
 class StoreLookups:

@@ -22,8 +22,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from inbox_worker.domain.model import InboundMail
+from inbox_worker.mail.parsing import ParsedMail, parse_fetched
 from inbox_worker.mail.source import FetchedMail
-from inbox_worker.service.ingest import ParsedMail, parse_fetched
 
 log = logging.getLogger(__name__)
 
