@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -31,7 +32,7 @@ def fetched(raws: list[bytes], prefix: str = "b") -> list[FetchedMail]:
     return [FetchedMail(key=f"test:{prefix}:{i}", raw=raw) for i, raw in enumerate(raws)]
 
 
-def count(app: App, column: object) -> int:
+def count(app: App, column: Any) -> int:
     with app.sessions() as session:
         return int(session.scalar(select(func.count(column))) or 0)
 
