@@ -42,3 +42,7 @@ class ParsedMail:
     fetched: FetchedMail
     mail: InboundMail | None
     refusal: str | None  # why it goes to quarantine without reaching the rules
+
+
+def parse_one(fetched: FetchedMail, max_bytes: int) -> ParsedMail:
+    return ParsedMail(fetched, *parse_fetched(fetched.raw, fetched.oversized, max_bytes))

@@ -76,11 +76,6 @@ def parse_single_address(value: str) -> tuple[str, str]:
     return local, ascii_domain.lower()
 
 
-def make_address(name: str, addr: str) -> Address:
-    local, domain = parse_single_address(addr)
-    return Address(display_name=one_line(name), username=local, domain=domain)
-
-
 def _bracketed(message_id: str) -> str:
     bare = message_id.strip().removeprefix("<").removesuffix(">")
     if not _MESSAGE_ID.fullmatch(bare):
@@ -191,22 +186,23 @@ def _unstructured_field(name: str, value: str) -> str:
     words = value.split(" ")
     if not value.isascii() or any(len(w) > _MAX_HEADER_LINE - len(name) - 2 for w in words):
         return f"{name}: " + Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
-    lines = [f"{name}:"]
-    for word in words:
-        if len(lines[-1]) + 1 + len(word) > _MAX_HEADER_LINE and lines[-1].strip():
-            lines.append("")
-        lines[-1] += " " + word
-    return "\r\n".join(lines)
+    return _folded(name, words)
 
 
 def _id_list_field(name: str, ids: Sequence[str]) -> str:
     """``<id1> <id2>...`` folded only between ids (never encoded: ids are ASCII without
     spaces, see `_MESSAGE_ID`, and a client matches them only as they are)."""
+    return _folded(name, ids)
+
+
+def _folded(name: str, words: Sequence[str]) -> str:
+    """``name: word word...`` folded between words: a new line before a word that would
+    pass the line length, except the first (which stays beside the name, however long)."""
     lines = [f"{name}:"]
-    for item in ids:
-        if len(lines[-1]) + 1 + len(item) > _MAX_HEADER_LINE and lines[-1] != f"{name}:":
+    for word in words:
+        if len(lines[-1]) + 1 + len(word) > _MAX_HEADER_LINE and lines[-1] != f"{name}:":
             lines.append("")
-        lines[-1] += " " + item
+        lines[-1] += " " + word
     return "\r\n".join(lines)
 
 

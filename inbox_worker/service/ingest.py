@@ -18,9 +18,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import (
     DBAPIError,
     IntegrityError,
@@ -36,13 +34,14 @@ from inbox_worker.domain.classify import classify
 from inbox_worker.domain.model import InboundMail, MailKind
 from inbox_worker.errors import StoreError
 from inbox_worker.mail.authentication import sender_domain_passed
-from inbox_worker.mail.parsing import ParsedMail, parse_fetched
+from inbox_worker.mail.parsing import ParsedMail, parse_one
 from inbox_worker.mail.source import FetchedMail
 from inbox_worker.service.notify import Notifier
 from inbox_worker.service.outbox import RecentNotices
 from inbox_worker.service.technician import TechnicianMail
 from inbox_worker.service.tickets import Incoming, QueuePlaces, TicketIds, TicketWriter
 from inbox_worker.store import repository as repo
+from inbox_worker.store.database import first_line
 from inbox_worker.store.models import Message, ProcessedMail, QuarantinedMail, Ticket
 
 log = logging.getLogger("inbox_worker.ingest")
@@ -54,11 +53,15 @@ MAX_MESSAGE_ID = 900
 class IngestResult:
     # created | threaded | duplicate | ignored | quarantined | already-processed
     outcome: str
-    ticket_ref: str | None = None
     message_key: str | None = None
     detail: str = ""
-    # The ticket row, for the processed-mail record in the same transaction.
+    # The ticket the mail went to (the processed-mail record in the same transaction
+    # points at it).
     ticket: Ticket | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ticket_ref(self) -> str | None:
+        return self.ticket.ref if self.ticket is not None else None
 
     @property
     def quarantined(self) -> bool:
@@ -101,9 +104,7 @@ class Ingestor:
 
     def _parse(self, fetched: FetchedMail) -> ParsedMail:
         """Parse outside any transaction (pure work, no lock held)."""
-        mail, refusal = parse_fetched(fetched.raw, fetched.oversized,
-                                      self.settings.mailbox.max_message_bytes)
-        return ParsedMail(fetched, mail, refusal)
+        return parse_one(fetched, self.settings.mailbox.max_message_bytes)
 
     def _store_batch(self, parsed: list[ParsedMail], now: datetime) -> list[IngestResult]:
         results: list[IngestResult] = []
@@ -147,7 +148,7 @@ class Ingestor:
             # The database refused this mail's rows (a value it cannot hold, a constraint):
             # a property of the mail, so it must not block the ones behind it.
             log.exception("database refused %s", fetched.key)
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            reason = first_line(exc)
             return self._quarantine(fetched, f"the database refused it: {reason}", now)
         except Exception as exc:  # noqa: BLE001 - a bug on hostile input must not block the rest
             log.exception("unexpected error processing %s", fetched.key)
@@ -254,7 +255,7 @@ class Ingestor:
                 writer.note_stranger_token(by_token, ticket, mail)
             self._note_forgery(writer, ticket, mail, forged_technician)
             lookups.stored_message(message_key)
-            return IngestResult("created", ticket.ref, message_key, ticket=ticket)
+            return IngestResult("created", message_key, ticket=ticket)
 
         ticket = repo.lock_ticket(session, choice.ticket_id)
         if technician is not None:
@@ -265,8 +266,7 @@ class Ingestor:
             writer.note_stranger_token(by_token, ticket, mail)
         self._note_forgery(writer, ticket, mail, forged_technician)
         lookups.stored_message(message_key)
-        return IngestResult("threaded", ticket.ref, message_key, detail=f"via {choice.via}",
-                            ticket=ticket)
+        return IngestResult("threaded", message_key, detail=f"via {choice.via}", ticket=ticket)
 
     @staticmethod
     def _note_forgery(writer: TicketWriter, ticket: Ticket, mail: InboundMail,
@@ -350,11 +350,11 @@ class StoreLookups:
 
     def prefetch(self, parsed: Sequence[ParsedMail]) -> None:
         keys = [one.fetched.key for one in parsed]
-        self.processed = set(_select_in(self.session, ProcessedMail.source_key, keys))
+        self.processed = set(repo.present(self.session, ProcessedMail.source_key, keys))
         mails = [one.mail for one in parsed if one.mail is not None]
         ids = {i for m in mails for i in (m.message_id, *m.in_reply_to, *m.references) if i}
         ids = {i for i in ids if len(i) <= MAX_MESSAGE_ID}
-        self._known = set(_select_in(self.session, Message.message_id, sorted(ids)))
+        self._known = set(repo.present(self.session, Message.message_id, sorted(ids)))
         self._asked = ids
         self.recent.load(m.from_addr for m in mails)
 
@@ -372,14 +372,6 @@ class StoreLookups:
         self._known.add(message_id)
 
 
-def _select_in(session: Session, column: Any, values: Sequence[str]) -> list[str]:
-    found: list[str] = []
-    for start in range(0, len(values), 500):
-        chunk = values[start : start + 500]
-        found.extend(session.scalars(select(column).where(column.in_(chunk))))
-    return found
-
-
 def _is_conflict(exc: DBAPIError) -> bool:
     """A deadlock or serialization failure between workers (PostgreSQL): doing the work
     again, in smaller transactions, succeeds."""
@@ -387,9 +379,7 @@ def _is_conflict(exc: DBAPIError) -> bool:
 
 
 def _database_error(exc: SQLAlchemyError) -> str:
-    inner = getattr(exc, "orig", None) or exc
-    lines = str(inner).strip().splitlines()
-    return f"database error: {lines[0] if lines else type(inner).__name__}"
+    return f"database error: {first_line(exc)}"
 
 
 def synthetic_message_id(fetched: FetchedMail) -> str:

@@ -31,6 +31,7 @@ from inbox_worker.domain.status import NoticeKind
 from inbox_worker.mail.smtp import MailSender, PermanentSendError, SendError
 from inbox_worker.notices.compose import compose_notice, new_message_id
 from inbox_worker.notices.render import NoticeRenderer
+from inbox_worker.store import repository as repo
 from inbox_worker.store.models import Message, OutboxItem, Ticket
 
 log = logging.getLogger("inbox_worker.outbox")
@@ -183,8 +184,7 @@ class RecentNotices:
 
     def load(self, addresses: Iterable[str]) -> None:
         wanted = sorted({a for a in addresses if a and a not in self._counts})
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for chunk in repo.in_chunks(wanted):
             counts = dict.fromkeys(chunk, (0, 0))
             rows = self.session.execute(
                 select(OutboxItem.recipient, OutboxItem.notice, func.count(OutboxItem.id))

@@ -22,7 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from inbox_worker.domain.model import InboundMail
-from inbox_worker.mail.parsing import ParsedMail, parse_fetched
+from inbox_worker.mail.parsing import ParsedMail, parse_fetched, parse_one
 from inbox_worker.mail.source import FetchedMail
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def _parse_in_child(
 
 
 def parse_here(batch: Sequence[FetchedMail], max_bytes: int) -> list[ParsedMail]:
-    return [ParsedMail(f, *parse_fetched(f.raw, f.oversized, max_bytes)) for f in batch]
+    return [parse_one(fetched, max_bytes) for fetched in batch]
 
 
 class ParsePool:

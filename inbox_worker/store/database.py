@@ -139,7 +139,7 @@ def upgrade_schema(engine: Engine) -> None:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open the database: {_first_line(exc)}") from exc
+        raise StoreError(f"cannot open the database: {first_line(exc)}") from exc
 
 
 def check_reachable(engine: Engine) -> None:
@@ -147,10 +147,11 @@ def check_reachable(engine: Engine) -> None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot reach the database: {_first_line(exc)}") from exc
+        raise StoreError(f"cannot reach the database: {first_line(exc)}") from exc
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of a database error's own message (the driver's, when wrapped)."""
     inner = getattr(exc, "orig", None) or exc
     lines = str(inner).strip().splitlines()
     return lines[0] if lines else type(inner).__name__

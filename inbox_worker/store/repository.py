@@ -6,8 +6,9 @@ Every function takes the caller's session: the caller owns the transaction.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, func, select, text, update
 from sqlalchemy.orm import Session, selectinload
@@ -23,6 +24,21 @@ from inbox_worker.store.models import (
 )
 
 QUEUE_COUNTER = "queue_place"
+# Values per `IN (...)` list: well under every driver's limit on bound parameters.
+IN_LIST_CHUNK = 500
+
+
+def in_chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), IN_LIST_CHUNK):
+        yield values[start : start + IN_LIST_CHUNK]
+
+
+def present(session: Session, column: Any, values: Sequence[str]) -> list[str]:
+    """Those of ``values`` that ``column`` holds."""
+    found: list[str] = []
+    for chunk in in_chunks(values):
+        found.extend(session.scalars(select(column).where(column.in_(chunk))))
+    return found
 
 
 def is_processed(session: Session, source_key: str) -> bool:

@@ -32,6 +32,16 @@ def fetched(raws: list[bytes], prefix: str = "b") -> list[FetchedMail]:
     return [FetchedMail(key=f"test:{prefix}:{i}", raw=raw) for i, raw in enumerate(raws)]
 
 
+def fill_maildir(app: App, n: int) -> None:
+    """``n`` new mails from different customers in the app's Maildir."""
+    mailbox = app.settings.mailbox.path
+    for sub in ("new", "cur", "tmp"):
+        (mailbox / sub).mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        raw = make_mail(sender=f"c{i}@customer.test", subject=f"Case {i}")
+        (mailbox / "new" / f"{1700000000 + i}.m{i}.test").write_bytes(raw)
+
+
 def count(app: App, column: Any) -> int:
     with app.sessions() as session:
         return int(session.scalar(select(func.count(column))) or 0)
@@ -146,12 +156,7 @@ def test_a_dead_parse_process_falls_back_to_parsing_here(make_app: Callable) -> 
 
 def test_poll_and_deliver_sends_every_acknowledgement(make_app: Callable) -> None:
     app = make_app()
-    mailbox = app.settings.mailbox.path
-    for sub in ("new", "cur", "tmp"):
-        (mailbox / sub).mkdir(parents=True, exist_ok=True)
-    for i in range(120):  # three batches: the later ones parsed in the parse process
-        raw = make_mail(sender=f"c{i}@customer.test", subject=f"Case {i}")
-        (mailbox / "new" / f"{1700000000 + i}.m{i}.test").write_bytes(raw)
+    fill_maildir(app, 120)  # three batches: the later ones parsed in the parse process
     summary, delivery = app.poll_and_deliver()
     assert summary.total == 120 and summary.outcomes["created"] == 120
     assert delivery.sent == 120
@@ -233,12 +238,7 @@ def test_notices_go_out_after_each_batch_of_a_pass(make_app: Callable) -> None:
     from inbox_worker.service.mailbox_run import process_mailbox
 
     app = make_app()
-    mailbox = app.settings.mailbox.path
-    for sub in ("new", "cur", "tmp"):
-        (mailbox / sub).mkdir(parents=True, exist_ok=True)
-    for i in range(120):
-        raw = make_mail(sender=f"c{i}@customer.test", subject=f"Case {i}")
-        (mailbox / "new" / f"{1700000000 + i}.m{i}.test").write_bytes(raw)
+    fill_maildir(app, 120)
     sent: list[int] = []
     source = app.open_source()
     summary = process_mailbox(source, app.ingestor, app.clock,
