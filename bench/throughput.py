@@ -292,7 +292,10 @@ def mails_per_customer() -> int:
 def generate(seed: int, n: int) -> Iterator[bytes]:
     """The N mails in order; built on every core (each depends only on seed and index)."""
     customers = max(1, math.ceil(n / mails_per_customer()))
-    with multiprocessing.Pool(os.cpu_count() or 1) as pool:
+    # spawn: this process runs the SMTP server's thread, and a child forked while that
+    # thread held a lock can hang for ever (seen once, in the pool's own queue lock).
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Pool(os.cpu_count() or 1) as pool:
         yield from pool.imap(functools.partial(_make_nth, seed, customers), range(n),
                              chunksize=20)
 
@@ -545,8 +548,13 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
                     extra += ["--profile-out", f"{stem}.pstats"]
                 else:
                     py_spy = Path(sys.executable).parent / "py-spy"
-                    wrapper = [str(py_spy), "record", "--idle", "--nonblocking", "--rate", "250",
-                               "--format", "raw", "--output", f"{stem}.pyspy.txt", "--"]
+                    # py-spy: wall clock, waits included; py-spy-cpu: CPU only, per thread,
+                    # the parse process included.
+                    waits = (["--idle"] if args.profile == "py-spy"
+                             else ["--threads", "--subprocesses"])
+                    wrapper = [str(py_spy), "record", *waits, "--nonblocking", "--rate", "250",
+                               "--format", "raw", "--output",
+                               f"{stem}.{args.profile}.txt", "--"]
             project = run_phase("project", extra, env, wrapper)
             with dovecot.client(user) as client:
                 left = client.folder_status("INBOX", [b"MESSAGES"])[b"MESSAGES"]
@@ -629,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--floor-runs", type=int, default=3,
                         help="floor runs; the median is reported (default 3)")
-    parser.add_argument("--profile", choices=("cprofile", "py-spy"),
+    parser.add_argument("--profile", choices=("cprofile", "py-spy", "py-spy-cpu"),
                         help="profile the project phase (output in bench/results/); "
                              "py-spy must be installed in the venv")
     parser.add_argument("--profile-out", help=argparse.SUPPRESS)

@@ -11,6 +11,7 @@ claimable when its lease expires: the only window in which a notice can go out t
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -19,9 +20,9 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, Update, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from inbox_worker.config import Settings, SupportSettings
@@ -476,6 +477,18 @@ def retry_delay(attempts_before: int) -> timedelta:
     return min(timedelta(minutes=2 ** min(attempts_before, 20)), MAX_BACKOFF)
 
 
+@functools.cache
+def _outcome_statement(columns: tuple[str, ...]) -> Update:
+    """UPDATE of one claimed row's `columns`, if ``worker_id`` still holds its lease."""
+    table = cast(Table, OutboxItem.__table__)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"), table.c.state == "sending",
+               table.c.claimed_by == bindparam("worker_id"))
+        .values({name: bindparam(f"new_{name}") for name in columns})
+    )
+
+
 def record_outcome(
     sessions: sessionmaker[Session],
     item: ClaimedNotice,
@@ -506,18 +519,16 @@ def record_outcome(
         }
         result, state = DeliverySummary(retried=1), "retry"
     values["claimed_until"] = None
-    with sessions.begin() as session:
-        updated = session.execute(
-            update(OutboxItem)
-            .where(
-                OutboxItem.id == item.id,
-                OutboxItem.state == "sending",
-                OutboxItem.claimed_by == worker_id,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
+    engine = sessions.kw["bind"]
+    with engine.begin() as connection:
+        # A plain statement, built once per set of columns: one per notice sent, so the
+        # sender's share of the write lock is kept short.
+        updated = connection.execute(
+            _outcome_statement(tuple(sorted(values))),
+            {"row_id": item.id, "worker_id": worker_id,
+             **{f"new_{name}": value for name, value in values.items()}},
         )
-    if updated.rowcount != 1:  # type: ignore[attr-defined]
+    if updated.rowcount != 1:
         log.warning("notice lease lost outbox_id=%s message_id=%s worker=%s outcome=%s",
                     item.id, item.message_id, worker_id, state)
     level = logging.INFO if state == "sent" else logging.WARNING
