@@ -3,7 +3,8 @@
 Generates the same mails as `throughput.py` (same seed) and times, per mail, in this one
 process: mail-parser alone (what the floor does), the project's `parse_mail`, its reply
 splitting, composing an acknowledgement, and storing parsed mails in batches of 50
-(`store_parsed`, SQLite in a temp directory, notices queued but not sent). Statements per mail are counted.
+(`store_parsed`, SQLite in a temp directory, notices queued but not sent). Statements per
+mail are counted.
 
     .venv/bin/python bench/stages.py [--n 600] [--seed 1]
 

@@ -333,7 +333,57 @@ def phase_floor(args: argparse.Namespace) -> dict[str, Any]:
             del batch
     seconds = time.perf_counter() - started
     return {"mails": parsed, "seconds": seconds, "rss_after_imports_mib": rss_imports,
-            "peak_rss_mib": _rss_mib()}
+            "peak_rss_mib": _rss_mib(), "cpu_seconds": _cpu_seconds()}
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (the parse process)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def phase_bare(args: argparse.Namespace) -> dict[str, Any]:
+    """The floor plus the one thing every acknowledging system must add: each mail's
+    acknowledgement handed to the SMTP server, with aiosmtplib (the project's SMTP client)
+    over one connection in one event loop, its cheapest use. No database, no templates,
+    nothing moved: what is left of the project's time once all its own work is free."""
+    import asyncio
+
+    import aiosmtplib
+    import mailparser
+    from imapclient import IMAPClient
+
+    rss_imports = _rss_mib()
+
+    async def run() -> int:
+        sent = 0
+        smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=args.smtp_port)
+        await smtp.connect()
+        with IMAPClient("127.0.0.1", port=args.imap_port, ssl=False, timeout=60) as client:
+            client.login(args.imap_user, os.environ[PASSWORD_ENV])
+            client.select_folder("INBOX", readonly=True)
+            uids = sorted(client.search(["ALL"]))
+            for start in range(0, len(uids), FLOOR_BATCH):
+                batch = client.fetch(uids[start : start + FLOOR_BATCH], ["BODY.PEEK[]"])
+                for data in batch.values():
+                    mail = mailparser.parse_from_bytes(data[b"BODY[]"])
+                    customer = mail.from_[0][1] if mail.from_ else "nobody@example.net"
+                    ack = (f"From: {SUPPORT}\r\nTo: {customer}\r\n"
+                           f"Subject: Re: {mail.subject[:100]!s}\r\n"
+                           "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+                           + "We received your request.\r\n" * 20).encode()
+                    await smtp.sendmail(SUPPORT, [customer], ack)
+                    sent += 1
+                del batch
+        await smtp.quit()
+        return sent
+
+    started = time.perf_counter()
+    sent = asyncio.run(run())
+    seconds = time.perf_counter() - started
+    return {"mails": sent, "seconds": seconds, "rss_after_imports_mib": rss_imports,
+            "peak_rss_mib": _rss_mib(), "cpu_seconds": _cpu_seconds()}
 
 
 def _project_settings(args: argparse.Namespace) -> Any:
@@ -400,6 +450,7 @@ def phase_project(args: argparse.Namespace) -> dict[str, Any]:
         "notices_retried": delivery.retried, "outbox_states": states,
         "build_app_seconds": t1 - t0, "seconds": t2 - t1,
         "rss_after_imports_mib": rss_imports, "peak_rss_mib": _rss_mib(),
+        "cpu_seconds": _cpu_seconds(),
         # The parse process (`[worker] parse_processes`), a child of this one.
         "children_peak_rss_mib":
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
@@ -411,6 +462,7 @@ def run_phase(
 ) -> dict[str, Any]:
     command = [*(wrapper or []), sys.executable, str(Path(__file__).resolve()),
                "--phase", phase, *extra]
+    server_cpu = time.process_time()
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO)
     if done.returncode != 0:
         raise SystemExit(f"phase {phase} failed ({done.returncode}):\n{done.stderr[-4000:]}")
@@ -422,6 +474,9 @@ def run_phase(
     if not lines:
         raise SystemExit(f"phase {phase} printed no result:\n{done.stdout[-2000:]}")
     result: dict[str, Any] = json.loads(lines[-1])
+    # This process runs nothing during a phase but the SMTP server's thread: its CPU time
+    # over the phase is the SMTP server's share of the machine.
+    result["smtp_server_cpu_seconds"] = time.process_time() - server_cpu
     return result
 
 
@@ -534,6 +589,11 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
             floor = sorted(floors, key=lambda f: f["seconds"])[(len(floors) - 1) // 2]
             floor = {**floor, "runs_seconds": [f["seconds"] for f in floors],
                      "peak_rss_mib": max(f["peak_rss_mib"] for f in floors)}
+            print("bare ...", file=sys.stderr)
+            received = counter.messages
+            bare = run_phase("bare", [*common, "--smtp-port", str(smtp.port)], env)
+            bare_received = counter.messages - received
+            counter.messages = received
             if args.db == "sqlite":
                 db_url = f"sqlite:///{workdir / 'inbox-worker.db'}"
             else:
@@ -570,6 +630,9 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
         problems.append(f"{project['tickets']} tickets stored, expected {args.n}")
     if counter.messages != args.n:
         problems.append(f"the SMTP server received {counter.messages} mails, expected {args.n}")
+    if bare["mails"] != args.n or bare_received != args.n:
+        problems.append(f"the bare phase sent {bare['mails']} acknowledgements and the "
+                        f"SMTP server received {bare_received}, expected {args.n}")
     if left != 0 or moved != args.n:
         problems.append(f"INBOX holds {left} and Processed {moved} after the pass")
     floor_rate = args.n / floor["seconds"]
@@ -583,6 +646,8 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
         "n": args.n, "db": args.db, "seed": args.seed, "profiled": bool(args.profile),
         "fill": {**filled, "mails_per_s": args.n / filled["seconds"]},
         "floor": {**floor, "mails_per_s": floor_rate},
+        "bare": {**bare, "mails_per_s": args.n / bare["seconds"],
+                 "ratio": floor["seconds"] / bare["seconds"]},
         "project": {**project, "mails_per_s": project_rate,
                     "acks_received": counter.messages, "smtp_bytes": counter.bytes},
         "ratio": project_rate / floor_rate,
@@ -602,6 +667,7 @@ def _row(label: str, seconds: float | None = None, rate: float | None = None,
 
 def report(result: dict[str, Any]) -> str:
     n, f, fl, p = result["n"], result["fill"], result["floor"], result["project"]
+    b = result["bare"]
     runs = ", ".join(f"{s:.2f}" for s in fl["runs_seconds"])
     lines = [
         f"inbox-worker throughput  N={n}  db={result['db']}  seed={result['seed']}"
@@ -617,12 +683,21 @@ def report(result: dict[str, Any]) -> str:
         _row("floor (fetch + mailparser)", fl["seconds"], fl["mails_per_s"],
              fl["peak_rss_mib"], fl["rss_after_imports_mib"]),
         f"    median of {len(fl['runs_seconds'])} runs: {runs} s",
+        _row("bare (floor + aiosmtplib send)", b["seconds"], b["mails_per_s"],
+             b["peak_rss_mib"], b["rss_after_imports_mib"]),
         _row("project (poll --once)", p["seconds"], p["mails_per_s"], p["peak_rss_mib"],
              p["rss_after_imports_mib"]),
         _row("  its parse process (peak)", None, None, p["children_peak_rss_mib"]),
         _row("  build_app (not counted)", p["build_app_seconds"]),
         "",
-        f"  project / floor: {result['ratio']:.1%}  (target >= {result['target_ratio']:.0%})",
+        f"  project / floor: {result['ratio']:.1%}  (target >= {result['target_ratio']:.0%});"
+        f" bare / floor: {b['ratio']:.1%}",
+        "",
+        "  CPU seconds       phase's processes   SMTP server   per mail (ms, both)",
+        *(f"  {name:<18}{ph['cpu_seconds']:>17.2f}{ph['smtp_server_cpu_seconds']:>14.2f}"
+          f"{(ph['cpu_seconds'] + ph['smtp_server_cpu_seconds']) / n * 1000:>20.2f}"
+          for name, ph in (("floor", fl), ("bare", b), ("project", p))),
+        "",
         f"  tickets {p['tickets']}, outcomes {p['outcomes']}, acks received "
         f"{p['acks_received']}, outbox {p['outbox_states']}",
         "  OK" if result["ok"] else "  FAILED: " + "; ".join(result["problems"]),
@@ -641,14 +716,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="profile the project phase (output in bench/results/); "
                              "py-spy must be installed in the venv")
     parser.add_argument("--profile-out", help=argparse.SUPPRESS)
-    parser.add_argument("--phase", choices=("floor", "project"), help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=("floor", "bare", "project"),
+                        help=argparse.SUPPRESS)
     parser.add_argument("--imap-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--imap-user", help=argparse.SUPPRESS)
     parser.add_argument("--smtp-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--db-url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.phase:
-        result = phase_floor(args) if args.phase == "floor" else phase_project(args)
+        phases = {"floor": phase_floor, "bare": phase_bare, "project": phase_project}
+        result = phases[args.phase](args)
         print(json.dumps(result))
         return 0
     if args.n < 1 or args.floor_runs < 1:
