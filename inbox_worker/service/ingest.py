@@ -42,7 +42,8 @@ from inbox_worker.service.technician import TechnicianMail
 from inbox_worker.service.tickets import Incoming, QueuePlaces, TicketIds, TicketWriter
 from inbox_worker.store import repository as repo
 from inbox_worker.store.database import first_line
-from inbox_worker.store.models import Message, ProcessedMail, QuarantinedMail, Ticket
+from inbox_worker.store.models import Message, ProcessedMail, Ticket
+from inbox_worker.store.new_rows import new_rows
 
 log = logging.getLogger("inbox_worker.ingest")
 
@@ -318,19 +319,19 @@ class Ingestor:
         now: datetime,
         mail: InboundMail | None,
     ) -> None:
-        session.add(
-            QuarantinedMail(
-                source_key=fetched.key,
-                mailbox=fetched.mailbox,
-                reason=reason[:2000],
-                sender=mail.from_addr if mail else "",
-                subject=mail.subject if mail else "",
-                size=len(fetched.raw),
-                sha256=hashlib.sha256(fetched.raw).hexdigest(),
-                raw=fetched.raw,
-                created_at=now,
-            )
-        )
+        new_rows(session).quarantined_mail({
+            "source_key": fetched.key,
+            "mailbox": fetched.mailbox,
+            "reason": reason[:2000],
+            "sender": mail.from_addr if mail else "",
+            "subject": mail.subject if mail else "",
+            "size": len(fetched.raw),
+            "sha256": hashlib.sha256(fetched.raw).hexdigest(),
+            "raw": fetched.raw,
+            "created_at": now,
+            "retries": 0,
+            "state": "held",
+        })
 
 
 class StoreLookups:

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from inbox_worker.config import Settings
 from inbox_worker.notices.render import NoticeRenderer
 from inbox_worker.service.outbox import Conversation, RecentNotices, enqueue_notice
-from inbox_worker.store.models import Message, Ticket
+from inbox_worker.store.models import Ticket
+from inbox_worker.store.new_rows import NewMessage
 
 
 @dataclass
@@ -34,7 +35,7 @@ class Notifier:
         suppress: str | None = None,
         thread: Conversation | None = None,
         recent: RecentNotices | None = None,
-    ) -> Message | None:
+    ) -> NewMessage | None:
         return enqueue_notice(
             session,
             ticket=ticket,

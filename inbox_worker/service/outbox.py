@@ -34,6 +34,7 @@ from inbox_worker.notices.compose import compose_notice, new_message_id
 from inbox_worker.notices.render import NoticeRenderer
 from inbox_worker.store import repository as repo
 from inbox_worker.store.models import Message, OutboxItem, Ticket
+from inbox_worker.store.new_rows import NewMessage, new_rows
 
 log = logging.getLogger("inbox_worker.outbox")
 
@@ -70,9 +71,9 @@ def enqueue_notice(
     suppress: str | None = None,
     thread: Conversation | None = None,
     recent: RecentNotices | None = None,
-) -> Message | None:
-    """Write the notice `kind` for `ticket` (already flushed, status already changed) to the
-    outbox, in the caller's transaction. Does not commit.
+) -> NewMessage | None:
+    """Write the notice `kind` for `ticket` (status already changed) to the outbox, in the
+    caller's transaction (see `store.new_rows`). Does not commit.
 
     `thread` saves the query for the ticket's conversation when the caller knows it (a
     ticket it just opened); `recent` is the transaction's tally of recent notices per
@@ -128,40 +129,41 @@ def enqueue_notice(
         except ValueError as exc:
             why_not = f"cannot address the notice: {exc}"
     subject = correlate.format_subject(rendered.subject, ticket.token)
-    message = Message(
-        ticket_id=ticket.id,
-        ticket=ticket,
-        message_id=message_id,
-        direction="out",
-        kind="notice",
-        from_addr=support.address,
-        from_name=support.name,
-        to_addrs=to_addr[:320],
-        cc_addrs="",
-        subject=subject,
-        text=rendered.text,
-        full_text=rendered.text,
-        html=rendered.html,
-        in_reply_to=thread.in_reply_to or "",
-        references=" ".join(thread.references),
-        date_header=now,
-        received_at=now,
-        source_key=None,
-        raw=None,
-    )
-    message.outbox = OutboxItem(
-        ticket_id=ticket.id,
-        ticket=ticket,
-        notice=notice.value,
-        recipient=to_addr[:320],
-        raw=raw,
-        state="suppressed" if why_not else "pending",
-        attempts=0,
-        next_attempt_at=now,
-        last_error=why_not,
-        created_at=now,
-    )
-    session.add(message)
+    rows = new_rows(session)
+    message = rows.message({
+        "ticket_id": ticket.id,
+        "message_id": message_id,
+        "direction": "out",
+        "kind": "notice",
+        "from_addr": support.address,
+        "from_name": support.name,
+        "to_addrs": to_addr[:320],
+        "cc_addrs": "",
+        "subject": subject,
+        "text": rendered.text,
+        "full_text": rendered.text,
+        "html": rendered.html,
+        "in_reply_to": thread.in_reply_to or "",
+        "references": " ".join(thread.references),
+        "date_header": now,
+        "received_at": now,
+        "source_key": None,
+        "raw": None,
+    })
+    rows.outbox_item({
+        "ticket_id": ticket.id,
+        "notice": notice.value,
+        "recipient": to_addr[:320],
+        "raw": raw,
+        "state": "suppressed" if why_not else "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": why_not,
+        "created_at": now,
+        "sent_at": None,
+        "claimed_until": None,
+        "claimed_by": None,
+    }, message)
     if why_not:
         log.warning("notice suppressed ticket=%s notice=%s to=%s reason=%s",
                     ticket.ref, notice.value, to_addr, why_not)

@@ -15,6 +15,7 @@ from inbox_worker.domain import status, tags
 from inbox_worker.domain.status import NoticeKind
 from inbox_worker.service.tickets import Incoming, TicketWriter, ticket_state
 from inbox_worker.store.models import Message, Ticket
+from inbox_worker.store.new_rows import MessageRef
 
 
 class TechnicianMail:
@@ -65,7 +66,7 @@ class TechnicianMail:
     # -- internals -----------------------------------------------------------------------
 
     def _apply_commands(self, ticket: Ticket, incoming: Incoming, parsed: tags.TagParse,
-                        message: Message | None, *, relay: bool) -> None:
+                        message: MessageRef | None, *, relay: bool) -> None:
         writer = self.writer
         actor = incoming.mail.from_addr
         body = tags.strip_signature(parsed.body, self.signature_marker).strip()
@@ -115,7 +116,7 @@ class TechnicianMail:
             writer.notify(ticket, NoticeKind.ANSWER, text=body)
 
     def _refuse(self, ticket: Ticket, technician: str, problems: list[str],
-                message: Message | None) -> None:
+                message: MessageRef | None) -> None:
         writer = self.writer
         writer.add_event(ticket, "rejected", ticket.status, ticket.status, technician,
                          "tags refused, nothing changed: " + "; ".join(problems), message)

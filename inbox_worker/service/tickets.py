@@ -19,7 +19,8 @@ from inbox_worker.mail.sanitize import sanitize_html
 from inbox_worker.service.notify import Notifier
 from inbox_worker.service.outbox import Conversation, RecentNotices, conversation_of
 from inbox_worker.store import repository as repo
-from inbox_worker.store.models import AttachmentRow, Message, Participant, Ticket, TicketEvent
+from inbox_worker.store.models import Participant, Ticket
+from inbox_worker.store.new_rows import MessageRef, NewMessage, new_rows
 
 SYSTEM_ACTOR = "system"
 
@@ -179,7 +180,7 @@ class TicketWriter:
         *,
         actor: str,
         cause: str,
-        message: Message | None,
+        message: MessageRef | None,
     ) -> None:
         old = ticket.status
         if transition.rejected:
@@ -206,41 +207,40 @@ class TicketWriter:
 
     # -- rows ----------------------------------------------------------------------------
 
-    def add_message(self, ticket: Ticket, incoming: Incoming) -> Message:
+    def add_message(self, ticket: Ticket, incoming: Incoming) -> NewMessage:
         mail = incoming.mail
-        message = Message(
-            ticket_id=ticket.id,
-            ticket=ticket,
-            message_id=incoming.message_key,
-            direction="in",
-            kind=incoming.kind.value,
-            from_addr=mail.from_addr[:320],
-            from_name=mail.from_name,
-            to_addrs=", ".join(mail.to),
-            cc_addrs=", ".join(mail.cc),
-            subject=mail.subject,
-            text=mail.text,
-            full_text=mail.full_text,
-            html=sanitize_html(mail.html),
-            in_reply_to=" ".join(mail.in_reply_to),
-            references=" ".join(mail.references),
-            date_header=mail.date,
-            received_at=self.now,
-            source_key=incoming.source_key,
-            raw=incoming.raw,
+        return new_rows(self.session).message(
+            {
+                "ticket_id": ticket.id,
+                "message_id": incoming.message_key,
+                "direction": "in",
+                "kind": incoming.kind.value,
+                "from_addr": mail.from_addr[:320],
+                "from_name": mail.from_name,
+                "to_addrs": ", ".join(mail.to),
+                "cc_addrs": ", ".join(mail.cc),
+                "subject": mail.subject,
+                "text": mail.text,
+                "full_text": mail.full_text,
+                "html": sanitize_html(mail.html),
+                "in_reply_to": " ".join(mail.in_reply_to),
+                "references": " ".join(mail.references),
+                "date_header": mail.date,
+                "received_at": self.now,
+                "source_key": incoming.source_key,
+                "raw": incoming.raw,
+            },
+            [
+                {
+                    "filename": a.filename[:255],
+                    "content_type": a.content_type[:255],
+                    "size": a.size,
+                    "sha256": a.sha256,
+                    "data": a.data,
+                }
+                for a in mail.attachments
+            ],
         )
-        message.attachments = [
-            AttachmentRow(
-                filename=a.filename[:255],
-                content_type=a.content_type[:255],
-                size=a.size,
-                sha256=a.sha256,
-                data=a.data,
-            )
-            for a in mail.attachments
-        ]
-        self.session.add(message)
-        return message
 
     def add_participants(self, ticket: Ticket, mail: InboundMail) -> None:
         excluded = {
@@ -268,21 +268,20 @@ class TicketWriter:
         to_status: str | None,
         actor: str,
         cause: str,
-        message: Message | None,
-    ) -> TicketEvent:
-        event = TicketEvent(
-            ticket_id=ticket.id,
-            ticket=ticket,
-            at=self.now,
-            kind=kind,
-            from_status=from_status,
-            to_status=to_status,
-            actor=(actor or SYSTEM_ACTOR)[:320],
-            cause=cause[:2000],
-            message=message,
+        message: MessageRef | None,
+    ) -> None:
+        new_rows(self.session).ticket_event(
+            {
+                "ticket_id": ticket.id,
+                "at": self.now,
+                "kind": kind,
+                "from_status": from_status,
+                "to_status": to_status,
+                "actor": (actor or SYSTEM_ACTOR)[:320],
+                "cause": cause[:2000],
+            },
+            message,
         )
-        self.session.add(event)
-        return event
 
 
 def ticket_state(ticket: Ticket) -> status.TicketState:
@@ -292,4 +291,3 @@ def ticket_state(ticket: Ticket) -> status.TicketState:
         scheduled_for=ticket.scheduled_for,
         answered_at=ticket.answered_at,
     )
-

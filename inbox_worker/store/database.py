@@ -100,7 +100,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    from inbox_worker.store import new_rows
+
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    new_rows.install(sessions)
+    return sessions
 
 
 def head_revision() -> str:

@@ -22,6 +22,7 @@ from inbox_worker.store.models import (
     QuarantinedMail,
     Ticket,
 )
+from inbox_worker.store.new_rows import new_rows
 
 QUEUE_COUNTER = "queue_place"
 # Values per `IN (...)` list: well under every driver's limit on bound parameters.
@@ -58,17 +59,14 @@ def record_processed(
     ticket: Ticket | None = None,
     detail: str = "",
 ) -> None:
-    session.add(
-        ProcessedMail(
-            source_key=source_key,
-            message_key=message_key,
-            outcome=outcome,
-            ticket_id=ticket.id if ticket is not None else None,
-            ticket=ticket,
-            detail=detail,
-            at=now,
-        )
-    )
+    new_rows(session).processed_mail({
+        "source_key": source_key,
+        "message_key": message_key,
+        "outcome": outcome,
+        "ticket_id": ticket.id if ticket is not None else None,
+        "detail": detail,
+        "at": now,
+    })
 
 
 def message_exists(session: Session, message_id: str) -> bool:
