@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import re
 from datetime import UTC, datetime
@@ -278,3 +279,17 @@ def test_any_subject_name_and_body_round_trip(subject: str, name: str, body: str
     expected = expected if expected.endswith("\n") else expected + "\n"
     part = message.get_body(("plain",))
     assert content(part) == expected
+
+
+@given(st.text(min_size=1, max_size=300).filter(lambda s: not one_line(s).isascii()))
+@settings(max_examples=200, deadline=None)
+def test_encoded_words_hold_whole_characters_within_the_limits(subject: str) -> None:
+    raw = compose(rendered=RenderedNotice(subject, "x\n", None), to_name=subject[:200])
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert all(len(line) <= 78 for line in head.split("\r\n"))
+    words = re.findall(r"=\?utf-8\?b\?([A-Za-z0-9+/=]*)\?=", head)
+    assert words
+    for word in words:
+        assert len(word) + len("=?utf-8?b??=") <= 75  # RFC 2047 section 2
+        # Each word decodes alone: no character is cut between two of them.
+        base64.b64decode(word).decode("utf-8")
