@@ -89,6 +89,9 @@ class InboundMail:
     embedded_message_ids: tuple[str, ...] = ()
     embedded_subjects: tuple[str, ...] = ()
     defects: tuple[str, ...] = ()
+    # ``html`` sanitised for the store (`mail.sanitize`), done where the mail is parsed (the
+    # parse process, off the worker's busy thread); None: the store sanitises it itself.
+    safe_html: str | None = None
 
     def header(self, name: str) -> str | None:
         """The first (topmost) value of a header, or None."""

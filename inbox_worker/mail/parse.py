@@ -34,6 +34,7 @@ from inbox_worker.mail.decode import (
 from inbox_worker.mail.guard import precheck
 from inbox_worker.mail.html_text import html_to_text
 from inbox_worker.mail.reply_split import reply_text
+from inbox_worker.mail.sanitize import sanitize_html
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,7 @@ def _build(parsed: _MailParser, notes: list[str]) -> InboundMail:
     from_name = _display_name(raw_values.get("from", []), from_pairs, from_addr, hints)
     full_text = _full_text(parsed)
     html_parts = [scrub(part) for part in parsed.text_html]
+    html = "\n".join(html_parts) if html_parts else None
     embedded_ids, embedded_subjects = _embedded(message, hints, full_text)
     message_ids = _ids(raw_values.get("message-id", []))
     date = parsed.date
@@ -146,7 +148,8 @@ def _build(parsed: _MailParser, notes: list[str]) -> InboundMail:
         references=_ids(raw_values.get("references", [])),
         text=reply_text(full_text),
         full_text=full_text,
-        html="\n".join(html_parts) if html_parts else None,
+        html=html,
+        safe_html=sanitize_html(html),
         attachments=_attachments(parsed.attachments, hints),
         headers=headers,
         embedded_message_ids=embedded_ids,

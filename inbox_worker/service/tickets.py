@@ -222,7 +222,8 @@ class TicketWriter:
                 "subject": mail.subject,
                 "text": mail.text,
                 "full_text": mail.full_text,
-                "html": sanitize_html(mail.html),
+                "html": (mail.safe_html if mail.safe_html is not None
+                         else sanitize_html(mail.html)),
                 "in_reply_to": " ".join(mail.in_reply_to),
                 "references": " ".join(mail.references),
                 "date_header": mail.date,

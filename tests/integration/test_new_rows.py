@@ -2,18 +2,22 @@
 
 On both databases: they are visible to every statement the transaction runs after adding
 them, they reach the database on commit with their links (message ids back in order, events
-and outbox rows pointing at their message), and a rollback leaves nothing behind.
+and outbox rows pointing at their message), and a rollback leaves nothing behind. A
+message's HTML is stored sanitised, whether or not the parse step sanitised it already.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from inbox_worker.domain.model import InboundMail, MailKind
+from inbox_worker.service.tickets import Incoming, TicketWriter
 from inbox_worker.store.database import make_engine, make_session_factory, upgrade_schema
 from inbox_worker.store.models import (
     AttachmentRow,
@@ -151,3 +155,23 @@ def test_a_new_message_reads_and_sets_its_columns_like_a_message() -> None:
     assert new.values["kind"] == "note"
     with pytest.raises(AttributeError):
         _ = new.no_such_column
+
+
+def test_html_nobody_sanitised_yet_is_sanitised_on_its_way_in(make_app: Any) -> None:
+    # `parse_mail` sanitises in the parse step; a mail made any other way still arrives
+    # sanitised in the store.
+    app = make_app()
+    mail = InboundMail(
+        message_id="h@x.org", subject="hi", from_addr="jane@x.org", from_name="", to=(),
+        cc=(), reply_to=(), date=None, in_reply_to=(), references=(), text="hi",
+        full_text="hi", html='<p onclick="steal()">hi</p><script>alert(1)</script>',
+        attachments=(), headers={},
+    )
+    assert mail.safe_html is None
+    with app.sessions.begin() as session:
+        writer = TicketWriter(session, app.settings, NOW, app.notifier)
+        writer.open_ticket(Incoming(mail, "h@x.org", "k:h", b"raw", MailKind.CUSTOMER))
+    with app.sessions() as session:
+        stored = session.scalar(select(Message.html).where(Message.message_id == "h@x.org"))
+    assert stored is not None and "<p>hi</p>" in stored
+    assert "script" not in stored and "onclick" not in stored

@@ -255,6 +255,14 @@ def test_html_only_mail_becomes_readable_text() -> None:
     assert mail.full_text == "Hello,\n\nthe printer\nis offline & beeps."
     assert mail.html == html
     assert "evil" not in mail.text
+    # What the store keeps is sanitised here already (in the parse process, when there is one).
+    assert mail.safe_html is not None and "<p>Hello,</p>" in mail.safe_html
+    assert "script" not in mail.safe_html and "evil" not in mail.safe_html
+
+
+def test_a_mail_without_html_has_nothing_to_sanitise() -> None:
+    mail = parse_mail(build(body="plain\n"))
+    assert mail.html is None and mail.safe_html is None
 
 
 def test_alternative_prefers_the_plain_part() -> None:
