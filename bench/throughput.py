@@ -2,20 +2,24 @@
 
 One run starts its own Dovecot (tests/support/dovecot.py) and its own SMTP server
 (tests/support/smtp.py, with a handler that only counts), fills the mailbox with N varied
-mails generated from a seed, then measures two phases, each in a fresh child process so
-that its peak RSS is its own:
+mails generated from a seed, then measures three phases, each in a fresh child process so
+that its peak RSS and CPU time are its own:
 
 - floor:   imapclient fetches every mail (BODY.PEEK[] in batches of 50, folder EXAMINEd
            read-only) and `mailparser.parse_from_bytes` parses each; nothing else.
+- bare:    the floor, plus one short acknowledgement per mail sent with aiosmtplib over
+           one connection: the least any system that acknowledges each mail with the
+           project's SMTP client must do. A yardstick, not a target.
 - project: `build_app(settings).poll_and_deliver()`, exactly what
            `inbox-worker poll --once` does, against that Dovecot, that SMTP server and a
            fresh SQLite file or PostgreSQL database.
 
-The floor never changes the mailbox, so both phases start from the same state. The run
+The floor and bare phases never change the mailbox, so every phase starts from the same
+state. The run
 fails unless the project stored N tickets and the SMTP server received N acknowledgements.
 
     .venv/bin/python bench/throughput.py --n 2000 [--db sqlite|postgresql]
-                                         [--profile cprofile|py-spy]
+                                         [--profile cprofile|py-spy|py-spy-cpu]
 
 Results go to bench/results/throughput-N-DB.json (git-ignored).
 """
@@ -305,7 +309,7 @@ def _make_nth(seed: int, customers: int, index: int) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------
-# Phases run in child processes (`--phase floor|project`): one JSON line on stdout.
+# Phases run in child processes (`--phase floor|bare|project`): one JSON line on stdout.
 # ---------------------------------------------------------------------------------------
 
 
@@ -481,7 +485,7 @@ def run_phase(
 
 
 # ---------------------------------------------------------------------------------------
-# The orchestrator: servers, filling, database, the two phases, the report.
+# The orchestrator: servers, filling, database, the three phases, the report.
 # ---------------------------------------------------------------------------------------
 
 
