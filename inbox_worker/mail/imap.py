@@ -15,6 +15,9 @@ Taking a mail off the to-do list:
   EXPUNGE would also remove mails that other clients marked deleted.
 - `fetch` always searches ``NOT DELETED NOT KEYWORD $InboxWorkerDone``, so either way of
   marking (and a mailbox that changed server) is honoured.
+- a batch's UIDs go in one command. When another worker took some of them off meanwhile,
+  the server may refuse the whole command (Dovecot: NO [EXPUNGEISSUED], nothing moved):
+  a NOOP catches up with the expunges and the command runs again for the rest.
 
 Mails over ``max_message_bytes`` (0 = no limit) are not downloaded: `fetch` yields an
 `FetchedMail` whose ``raw`` is only the header (at most 64 KiB) and whose ``oversized`` is
@@ -401,17 +404,18 @@ class ImapSource:
 
     def _move(self, client: IMAPClient, uids: list[int], folder: str) -> None:
         self._ensure_folder(client, folder)
-        with self._guard(f"moving {_describe_uids(uids)} to {folder!r}"), _unless_gone(uids):
-            client.move(uids, folder)
+        with self._guard(f"moving {_describe_uids(uids)} to {folder!r}"):
+            _on_those_left(client, uids, lambda: client.move(uids, folder))
 
     def _copy_out(self, client: IMAPClient, uids: list[int], folder: str) -> None:
         self._ensure_folder(client, folder)
-        with self._guard(f"copying {_describe_uids(uids)} to {folder!r}"), _unless_gone(uids):
-            client.copy(uids, folder)
+        with self._guard(f"copying {_describe_uids(uids)} to {folder!r}"):
+            if not _on_those_left(client, uids, lambda: client.copy(uids, folder)):
+                return  # not copied: not to be deleted either
             flags = [b"\\Deleted", DONE_KEYWORD] if self._can_keyword else [b"\\Deleted"]
-            client.add_flags(uids, flags, silent=True)
+            _on_those_left(client, uids, lambda: client.add_flags(uids, flags, silent=True))
             if client.has_capability("UIDPLUS"):
-                client.uid_expunge(uids)
+                _on_those_left(client, uids, lambda: client.uid_expunge(uids))
 
     # -- waiting for mail --------------------------------------------------------------
 
@@ -478,16 +482,30 @@ def _describe_uids(uids: list[int]) -> str:
     return f"UID {uids[0]}" if len(uids) == 1 else f"{len(uids)} UIDs ({uids[0]}...)"
 
 
-@contextmanager
-def _unless_gone(uids: list[int]) -> Iterator[None]:
-    """Mails already gone were taken off the to-do list by someone else (another worker);
-    a UID set command acts on those of its UIDs that still exist."""
-    try:
-        yield
-    except IMAPClient.Error as exc:
-        if "EXPUNGEISSUED" not in str(exc) or isinstance(exc, IMAPClient.AbortError):
-            raise
-        log.info("imap already gone %s", _describe_uids(uids))
+GONE_RETRIES = 3
+
+
+def _on_those_left(client: IMAPClient, uids: list[int], command: Callable[[], object]) -> bool:
+    """Run a UID set command for those of ``uids`` still in the folder; False if it could
+    not be done (they stay on the to-do list for the next pass).
+
+    Another worker may have taken some of them off meanwhile. A server that has not told
+    this session yet refuses the whole command (NO [EXPUNGEISSUED]; Dovecot then moves
+    none of them): a NOOP brings the news of the expunges, after which those UIDs are
+    simply ignored, and the command is run again."""
+    for _ in range(GONE_RETRIES):
+        try:
+            command()
+            return True
+        except IMAPClient.Error as exc:
+            if "EXPUNGEISSUED" not in str(exc) or isinstance(exc, IMAPClient.AbortError):
+                raise
+            log.info("imap some already gone %s: catching up and trying again",
+                     _describe_uids(uids))
+            client.noop()
+    log.warning("imap %s: still refused after %d tries, left for the next pass",
+                _describe_uids(uids), GONE_RETRIES)
+    return False
 
 
 def _announces_mail(responses: list[Any]) -> bool:

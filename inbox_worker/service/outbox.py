@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, Update, and_, bindparam, func, or_, select, update
+from sqlalchemy import Engine, Table, Update, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from inbox_worker.config import Settings, SupportSettings
@@ -79,7 +79,8 @@ def enqueue_notice(
     ticket it just opened); `recent` is the transaction's tally of recent notices per
     address (see `RecentNotices`).
 
-    Returns the outgoing Message, or None when the notice may not go: to the support address,
+    Returns the outgoing message (written with the transaction, see `store.new_rows`), or
+    None when the notice may not go: to the support address,
     to a no-reply address, past `rate_limit_per_hour` notices to that address (0 disables
     the limit), to an unusable address, or when the caller gives a `suppress` reason (e.g.
     the mail that caused it was automatic). A suppressed notice is still recorded, as an
@@ -521,15 +522,19 @@ def record_outcome(
         }
         result, state = DeliverySummary(retried=1), "retry"
     values["claimed_until"] = None
-    engine = sessions.kw["bind"]
-    with engine.begin() as connection:
-        # A plain statement, built once per set of columns: one per notice sent, so the
-        # sender's share of the write lock is kept short.
-        updated = connection.execute(
-            _outcome_statement(tuple(sorted(values))),
-            {"row_id": item.id, "worker_id": worker_id,
-             **{f"new_{name}": value for name, value in values.items()}},
-        )
+    # A plain statement, built once per set of columns, on a connection of the engine
+    # rather than through a session: one per notice sent, so the sender's share of the
+    # write lock is kept short.
+    statement = _outcome_statement(tuple(sorted(values)))
+    parameters = {"row_id": item.id, "worker_id": worker_id,
+                  **{f"new_{name}": value for name, value in values.items()}}
+    bind = sessions.kw.get("bind")
+    if isinstance(bind, Engine):
+        with bind.begin() as connection:
+            updated = connection.execute(statement, parameters)
+    else:
+        with sessions.begin() as session:
+            updated = session.connection().execute(statement, parameters)
     if updated.rowcount != 1:
         log.warning("notice lease lost outbox_id=%s message_id=%s worker=%s outcome=%s",
                     item.id, item.message_id, worker_id, state)

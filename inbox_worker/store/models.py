@@ -45,9 +45,11 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    """The mapped tables. A batch of mails is written in one flush, and the unit of work
-    orders its INSERTs by relationships only (not by foreign keys): every row that names
-    a ticket or a message therefore also has a relationship to it, set when it is made."""
+    """The mapped tables. Tickets and participants are written through the ORM; the rows a
+    transaction only adds (messages, attachments, events, outbox, processed and quarantine
+    records) through `store.new_rows`, after the session's flush. The unit of work orders
+    its INSERTs by relationships only (not by foreign keys), which is why rows that name a
+    ticket or a message also have a relationship to it."""
 
 
 class Ticket(Base):

@@ -10,7 +10,10 @@ objects (they change, and rules read them): the session is flushed first, so tha
 tickets these rows name exist.
 
 `install(sessions)` hooks this into a sessionmaker; `new_rows(session)` is the buffer of the
-session's current transaction.
+session's current transaction. Two things to keep in mind: a statement run on the session's
+connection directly (`session.connection().execute(...)`) does not see rows still waiting,
+and a savepoint (`begin_nested`) is refused while rows wait (rolling it back would take
+rows added before it with it).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert
+from sqlalchemy import Connection, Table, event, func, insert, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
 from inbox_worker.store.models import (
@@ -53,11 +56,16 @@ class NewMessage:
             raise AttributeError(name) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
-        # A column is set in the row (``new.kind = "note"``), as on a `Message`.
-        if name in self.__dict__.get("values", ()):
-            self.values[name] = value
-        else:
+        # A column is set in the row (``new.kind = "note"``), as on a `Message`, until the
+        # row is written; anything else is a mistake, not a new attribute.
+        if name in ("values", "attachments", "id"):
             object.__setattr__(self, name, value)
+        elif name not in self.__dict__.get("values", ()):
+            raise AttributeError(f"a message has no column {name!r}")
+        elif self.__dict__.get("id") is not None:
+            raise RuntimeError(f"message {self.id} is written already: {name} stays as it is")
+        else:
+            self.values[name] = value
 
 
 # What a new row may name as its message: one written by this transaction or before.
@@ -65,14 +73,16 @@ MessageRef = NewMessage | Message
 
 
 class NewRows:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, transaction: SessionTransaction) -> None:
         self.session = session
+        self.transaction = transaction
         self.messages: list[NewMessage] = []
         self.events: list[tuple[dict[str, Any], MessageRef | None]] = []
         self.outbox: list[tuple[dict[str, Any], NewMessage]] = []
         self.processed: list[dict[str, Any]] = []
         self.quarantined: list[dict[str, Any]] = []
         self._writing = False
+        self._failed = False
 
     def message(self, values: dict[str, Any],
                 attachments: list[dict[str, Any]] | None = None) -> NewMessage:
@@ -99,53 +109,89 @@ class NewRows:
 
     def write(self) -> None:
         """Write what waits: the session's ORM changes first (the tickets these rows name),
-        then messages (their ids come back in order), then the rows that name them."""
+        then messages, then the rows that name them. After a failure the transaction can
+        only be rolled back: what waited is dropped and every later write refuses."""
+        if self._failed:
+            raise RuntimeError("new rows could not be written: roll the transaction back")
         if not self.pending or self._writing:
             return
+        if self.session.in_nested_transaction():
+            raise RuntimeError("rows added to this transaction must be written before a "
+                               "savepoint: run a statement first")
         self._writing = True  # the flush below must not come back here
         try:
             self.session.flush()
-            connection = self.session.connection()
-            messages, self.messages = self.messages, []
-            if messages:
+            self._insert(self.session.connection())
+        except BaseException:
+            self._failed = True
+            self.messages, self.events, self.outbox = [], [], []
+            self.processed, self.quarantined = [], []
+            raise
+        finally:
+            self._writing = False
+
+    def _insert(self, connection: Connection) -> None:
+        messages, self.messages = self.messages, []
+        if messages:
+            table = _table(Message)
+            if connection.dialect.name == "sqlite":
+                # SQLite does not promise RETURNING's order for a multi-row INSERT, so
+                # SQLAlchemy would send one INSERT per message. This transaction holds the
+                # write lock from its start (BEGIN IMMEDIATE, see `store.database`): the ids
+                # above the largest are free, and one executemany writes them all.
+                first = (connection.scalar(select(func.max(table.c.id))) or 0) + 1
+                for offset, new in enumerate(messages):
+                    new.id = first + offset
+                connection.execute(insert(table), [{**m.values, "id": m.id} for m in messages])
+            else:
                 ids = connection.execute(
-                    insert(_table(Message)).returning(
-                        _table(Message).c.id, sort_by_parameter_order=True
-                    ),
+                    insert(table).returning(table.c.id, sort_by_parameter_order=True),
                     [m.values for m in messages],
                 ).scalars().all()
                 for new, new_id in zip(messages, ids, strict=True):
                     new.id = new_id
-                attachments = [{**a, "message_pk": m.id} for m in messages
-                               for a in m.attachments]
-                if attachments:
-                    connection.execute(insert(_table(AttachmentRow)), attachments)
-            events, self.events = self.events, []
-            if events:
-                connection.execute(insert(_table(TicketEvent)), [
-                    {**values, "message_pk": message.id if message is not None else None}
-                    for values, message in events
-                ])
-            outbox, self.outbox = self.outbox, []
-            if outbox:
-                connection.execute(insert(_table(OutboxItem)), [
-                    {**values, "message_pk": message.id} for values, message in outbox
-                ])
-            processed, self.processed = self.processed, []
-            if processed:
-                connection.execute(insert(_table(ProcessedMail)), processed)
-            quarantined, self.quarantined = self.quarantined, []
-            if quarantined:
-                connection.execute(insert(_table(QuarantinedMail)), quarantined)
-        finally:
-            self._writing = False
+            attachments = [{**a, "message_pk": m.id} for m in messages for a in m.attachments]
+            if attachments:
+                connection.execute(insert(_table(AttachmentRow)), attachments)
+        events, self.events = self.events, []
+        if events:
+            connection.execute(insert(_table(TicketEvent)), [
+                {**values, "message_pk": _written(message) if message is not None else None}
+                for values, message in events
+            ])
+        outbox, self.outbox = self.outbox, []
+        if outbox:
+            connection.execute(insert(_table(OutboxItem)), [
+                {**values, "message_pk": _written(message)} for values, message in outbox
+            ])
+        processed, self.processed = self.processed, []
+        if processed:
+            connection.execute(insert(_table(ProcessedMail)), processed)
+        quarantined, self.quarantined = self.quarantined, []
+        if quarantined:
+            connection.execute(insert(_table(QuarantinedMail)), quarantined)
+
+
+def _written(message: MessageRef) -> int:
+    if message.id is None:
+        raise RuntimeError("a row names a message that was never written")
+    return message.id
 
 
 def new_rows(session: Session) -> NewRows:
-    """The buffer of ``session``'s current transaction."""
+    """The buffer of ``session``'s current transaction (begun now if there is none, as the
+    first statement would): rows left from an earlier transaction are never carried over."""
+    transaction = session.get_transaction()
+    if transaction is None:
+        session.connection()
+        transaction = session.get_transaction()
+        assert transaction is not None
+    root = transaction
+    while root.parent is not None:
+        root = root.parent
     rows = session.info.get(_KEY)
-    if rows is None:
-        rows = session.info[_KEY] = NewRows(session)
+    if rows is None or rows.transaction is not root:
+        rows = session.info[_KEY] = NewRows(session, root)
     return cast(NewRows, rows)
 
 

@@ -161,6 +161,37 @@ def test_custom_folders_are_created_and_marking_twice_is_harmless(
     assert dovecot.list_folder(user, "Done: tickets") == [mail(1)]
 
 
+def race_for_a_batch(server: Dovecot, account: ImapAccount, first_step: str,
+                     second_step: str) -> None:
+    """Three mails; a worker fetches them all, another takes the first off the to-do list
+    (``second_step``), then the first worker does ``first_step`` with the whole batch."""
+    for n in (1, 2, 3):
+        server.append(account.user, "INBOX", mail(n))
+    first = ImapSource(settings_for(account))
+    second = ImapSource(settings_for(account))  # another worker on the same mailbox
+    try:
+        batch = list(first.fetch())
+        [taken, *_] = list(second.fetch())
+        getattr(second, second_step)(taken)
+        getattr(first, first_step)(batch)
+    finally:
+        first.close()
+        second.close()
+
+
+@pytest.mark.parametrize("step", ["mark_done_batch", "quarantine_batch"])
+def test_a_batch_of_which_another_worker_took_some_is_still_moved(
+    dovecot: Dovecot, imap_account: ImapAccount, step: str
+) -> None:
+    # Dovecot refuses a UID MOVE naming a mail that another session expunged since this
+    # one last heard from the server (NO [EXPUNGEISSUED]), and then moves none of them.
+    user = imap_account.user
+    race_for_a_batch(dovecot, imap_account, step, "mark_done")
+    assert dovecot.list_folder(user, "INBOX") == []
+    moved = dovecot.list_folder(user, "Processed") + dovecot.list_folder(user, "Quarantine")
+    assert sorted(moved) == [mail(1), mail(2), mail(3)]
+
+
 def test_uidvalidity_change_leaves_mail_alone_and_new_keys_follow(
     dovecot: Dovecot, imap_account: ImapAccount
 ) -> None:
@@ -248,6 +279,15 @@ def test_without_move_done_mails_are_flagged_and_kept(
     assert DONE_KEYWORD in server.flags(account.user, "INBOX")[0]
     assert server.list_folder(account.user, "Processed") == []
     assert server.list_folder(account.user, "Quarantine") == [mail(2)]
+
+
+def test_without_move_a_batch_another_worker_took_some_of_is_copied_once(
+    dovecot_without_move: Dovecot, imap_account_without_move: ImapAccount
+) -> None:
+    server, account = dovecot_without_move, imap_account_without_move
+    race_for_a_batch(server, account, "quarantine_batch", "quarantine")
+    assert server.list_folder(account.user, "INBOX") == []
+    assert sorted(server.list_folder(account.user, "Quarantine")) == [mail(1), mail(2), mail(3)]
 
 
 # -- connecting and credentials -------------------------------------------------------------

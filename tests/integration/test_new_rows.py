@@ -8,11 +8,12 @@ message's HTML is stored sanitised, whether or not the parse step sanitised it a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,10 +35,10 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def sessions(database_url: str) -> sessionmaker[Session]:
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(database_url)
     upgrade_schema(engine)
-    yield make_session_factory(engine)  # type: ignore[misc]
+    yield make_session_factory(engine)
     engine.dispose()
 
 
@@ -155,6 +156,66 @@ def test_a_new_message_reads_and_sets_its_columns_like_a_message() -> None:
     assert new.values["kind"] == "note"
     with pytest.raises(AttributeError):
         _ = new.no_such_column
+    with pytest.raises(AttributeError):
+        new.no_such_column = 1  # a typo is an error, not a new attribute
+    new.id = 7
+    with pytest.raises(RuntimeError):
+        new.kind = "customer"  # written already: the change would be lost
+
+
+def test_messages_of_one_write_go_in_one_statement(sessions: sessionmaker[Session]) -> None:
+    statements: list[str] = []
+    with sessions.begin() as session:
+        session.add(ticket(6))
+        session.flush()
+        event.listen(session.connection(), "before_cursor_execute",
+                     lambda *args: statements.append(args[2]))
+        for number in range(5):
+            new_rows(session).message(message_values(6, f"m{number}@x"))
+        new_rows(session).write()
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO MESSAGES")]
+    assert len(inserts) == 1
+    with sessions() as session:
+        assert count(session, Message) == 5
+
+
+def test_a_failed_write_leaves_only_a_rollback(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        session.add(ticket(7))
+        new_rows(session).message(message_values(7, "taken@x"))
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        rows = new_rows(session)
+        refused = rows.message(message_values(7, "taken@x"))
+        rows.ticket_event(event_values(7, "created"), refused)
+        with pytest.raises(IntegrityError):
+            rows.write()
+        # Nothing half-written can follow: the event naming the refused message is gone,
+        # and the transaction refuses to commit.
+        assert not rows.pending
+        with pytest.raises(RuntimeError):
+            rows.write()
+        raise IntegrityError("stmt", {}, Exception("as the caller would re-raise"))
+    with sessions() as session:
+        assert count(session, TicketEvent) == 0
+
+
+def test_a_savepoint_is_refused_while_rows_wait(sessions: sessionmaker[Session]) -> None:
+    with pytest.raises(RuntimeError, match="savepoint"), sessions.begin() as session:
+        session.add(ticket(8))
+        new_rows(session).message(message_values(8, "outer@x"))
+        with session.begin_nested():
+            session.scalar(select(func.count()).select_from(Message))
+
+
+def test_rows_never_outlive_their_transaction(sessions: sessionmaker[Session]) -> None:
+    session = sessions()
+    new_rows(session).message(message_values(9, "left@x"))
+    session.close()  # no commit: dropped
+    with sessions.begin() as session:
+        assert not new_rows(session).pending
+        session.add(ticket(9))
+    with sessions() as session:
+        assert count(session, Message) == 0
 
 
 def test_html_nobody_sanitised_yet_is_sanitised_on_its_way_in(make_app: Any) -> None:

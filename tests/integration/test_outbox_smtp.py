@@ -41,6 +41,7 @@ from inbox_worker.service.outbox import (
 from inbox_worker.store import repository as repo
 from inbox_worker.store.database import make_engine, make_session_factory, upgrade_schema
 from inbox_worker.store.models import Message, OutboxItem, Ticket
+from inbox_worker.store.new_rows import NewMessage
 from tests.support.smtp import SmtpServer, write_self_signed_certificate
 
 pytestmark = pytest.mark.integration
@@ -118,14 +119,14 @@ class Desk:
     def notify(
         self, session: Session, ticket: Ticket, kind: NoticeKind, *, now: datetime = NOW,
         **options: object,
-    ) -> Message | None:
+    ) -> NewMessage | None:
         return enqueue_notice(
             session, ticket=ticket, kind=kind, settings=self.settings,
             renderer=self.renderer, now=now, **options,  # type: ignore[arg-type]
         )
 
     def notify_ticket(self, ticket_id: int, kind: NoticeKind, *, now: datetime = NOW,
-                      **options: object) -> Message | None:
+                      **options: object) -> NewMessage | None:
         with self.sessions.begin() as session:
             ticket = session.get(Ticket, ticket_id)
             assert ticket is not None
