@@ -22,14 +22,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, Update, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Engine, Table, Update, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from inbox_worker.config import Settings, SupportSettings
 from inbox_worker.domain import correlate
 from inbox_worker.domain.classify import is_noreply_address
 from inbox_worker.domain.status import NoticeKind
-from inbox_worker.mail.smtp import MailSender, PermanentSendError, SendError
+from inbox_worker.mail.smtp import (
+    AfterSend,
+    MailSender,
+    OutgoingMail,
+    PermanentSendError,
+    SendError,
+    SendSession,
+)
 from inbox_worker.notices.compose import compose_notice, new_message_id
 from inbox_worker.notices.render import NoticeRenderer
 from inbox_worker.store import repository as repo
@@ -378,7 +385,7 @@ def deliver_due(
     summary = DeliverySummary()
     started = time.monotonic()
     remaining = limit
-    with _LazySession(sender) as connection:
+    with _LazySession(sender) as connection, _OutcomeWriter(sessions) as outcomes:
         while remaining > 0:
             # The lease runs from the real moment of the claim, not from the start of a
             # long batch, so that other workers do not take over rows still being sent.
@@ -390,17 +397,13 @@ def deliver_due(
             if not claimed:
                 break
             remaining -= len(claimed)
-            outcome = DeliverySummary()
-            for item in claimed:
-                error: SendError | None = None
-                try:
-                    connection.send(item.raw, sender=envelope_from, recipient=item.recipient)
-                except SendError as exc:
-                    error = exc
-                outcome += record_outcome(
-                    sessions, item, error, now=now, worker_id=worker_id,
-                    max_attempts=max_attempts,
-                )
+            chunk_outcomes = _ChunkOutcomes(outcomes, claimed, now=now, worker_id=worker_id,
+                                            max_attempts=max_attempts)
+            connection.send_each(
+                [OutgoingMail(item.raw, envelope_from, item.recipient) for item in claimed],
+                chunk_outcomes.record,
+            )
+            outcome = chunk_outcomes.summary
             summary += outcome
             if outcome.sent == 0 and outcome.failed == 0:
                 break
@@ -413,13 +416,13 @@ class _LazySession:
     def __init__(self, sender: MailSender) -> None:
         self._sender = sender
         self._context: Any = None
-        self._session: Any = None
+        self._session: SendSession | None = None
 
-    def send(self, raw: bytes, *, sender: str, recipient: str) -> None:
+    def send_each(self, mails: Sequence[OutgoingMail], after: AfterSend) -> None:
         if self._session is None:
             self._context = self._sender.session()
             self._session = self._context.__enter__()
-        self._session.send(raw, sender=sender, recipient=recipient)
+        self._session.send_each(mails, after)
 
     def __enter__(self) -> _LazySession:
         return self
@@ -427,6 +430,46 @@ class _LazySession:
     def __exit__(self, *exc_info: object) -> None:
         if self._context is not None:
             self._context.__exit__(*exc_info)
+
+
+class _ChunkOutcomes:
+    """The `AfterSend` of one claimed chunk: records each outcome (committed before the
+    next notice goes, so that a crash resends at most one) and tallies them."""
+
+    def __init__(self, writer: _OutcomeWriter, claimed: list[ClaimedNotice], **options: Any
+                 ) -> None:
+        self._writer = writer
+        self._claimed = claimed
+        self._options = options
+        self.summary = DeliverySummary()
+
+    def record(self, index: int, error: SendError | None) -> None:
+        self.summary += self._writer.record(self._claimed[index], error, **self._options)
+
+
+class _OutcomeWriter:
+    """Records the outcomes of one `deliver_due` over one database connection, opened on
+    the first: checking a connection out of the pool and back for every notice cost as
+    much as the update itself."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self._connection: Connection | None = None
+
+    def record(self, item: ClaimedNotice, error: SendError | None, **options: Any
+               ) -> DeliverySummary:
+        bind = self._sessions.kw.get("bind")
+        if self._connection is None and isinstance(bind, Engine):
+            self._connection = bind.connect()
+        return record_outcome(self._sessions, item, error, connection=self._connection,
+                              **options)
+
+    def __enter__(self) -> _OutcomeWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._connection is not None:
+            self._connection.close()
 
 
 def claim_due(
@@ -500,8 +543,10 @@ def record_outcome(
     now: datetime,
     worker_id: str,
     max_attempts: int = MAX_ATTEMPTS,
+    connection: Connection | None = None,
 ) -> DeliverySummary:
-    """Write one send's outcome in its own transaction, if we still hold the row's lease."""
+    """Write one send's outcome in its own transaction, if we still hold the row's lease
+    (on `connection` when given, otherwise on one of the engine's)."""
     attempts = item.attempts + 1
     result: DeliverySummary
     if error is None:
@@ -529,7 +574,10 @@ def record_outcome(
     parameters = {"row_id": item.id, "worker_id": worker_id,
                   **{f"new_{name}": value for name, value in values.items()}}
     bind = sessions.kw.get("bind")
-    if isinstance(bind, Engine):
+    if connection is not None:
+        with connection.begin():
+            updated = connection.execute(statement, parameters)
+    elif isinstance(bind, Engine):
         with bind.begin() as connection:
             updated = connection.execute(statement, parameters)
     else:
