@@ -66,7 +66,10 @@ _FOLD = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 def scrub(text: str) -> str:
     """The text with every lone surrogate replaced by U+FFFD (storable, printable)."""
-    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+    # isascii() reads a flag of the string (no scan): most texts and headers are ASCII.
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def one_line(text: str) -> str:
@@ -114,7 +117,8 @@ def decode_bytes(data: bytes, label: str | None, hints: Iterable[str] = ()) -> t
             text = data.decode(name)
         except (UnicodeError, LookupError):
             continue
-        if not _SURROGATE.search(text):  # utf-7 and utf-16 can yield lone surrogates
+        # utf-7 and utf-16 can yield lone surrogates; strict UTF-8 never does.
+        if name == _UTF8 or not _SURROGATE.search(text):
             return text, name
     if declared == _UTF8:
         return data.decode(_UTF8, "replace"), "utf-8/replace"

@@ -50,6 +50,9 @@ def one_line(value: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
+# Pure and about a tenth of composing a notice (the stdlib's header parser): the support
+# address comes back with every notice, and a customer's with each of their notices.
+@functools.lru_cache(maxsize=4096)
 def parse_single_address(value: str) -> tuple[str, str]:
     """`user@example.com` -> (local part, domain), or ValueError unless `value` is exactly
     one plausible address: no display name, no list, no line break, no route."""
