@@ -57,8 +57,14 @@ def process_mailbox(
     pending: tuple[list[FetchedMail], ParseJob] | None = None
     for batch in _batches(source.fetch(), batch_size):
         # Only a backlog (a second batch) is worth a child process: a few new mails are
-        # parsed here, without waiting for one to start.
-        job = pool.start(batch) if pending is not None else pool.start_here(batch)
+        # parsed here, without waiting for one to start. A full first batch announces a
+        # backlog: the child starts now, while this batch is parsed and stored here.
+        if pending is None:
+            if len(batch) >= batch_size:
+                pool.warm()
+            job = pool.start_here(batch)
+        else:
+            job = pool.start(batch)
         if pending is not None:
             _settle(source, ingestor, clock, *pending, summary, progress)
             if should_stop():

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, text
 from inbox_worker.app import App
 from inbox_worker.mail.source import FetchedMail
 from inbox_worker.service.ingest import Ingestor
+from inbox_worker.service.mailbox_run import process_mailbox
 from inbox_worker.service.parse_pool import ParsePool, parse_here
 from inbox_worker.store.database import make_engine
 from inbox_worker.store.models import Message, OutboxItem, ProcessedMail, Ticket
@@ -152,6 +153,46 @@ def test_a_dead_parse_process_falls_back_to_parsing_here(make_app: Callable) -> 
         assert pool.start(batch)() == parsed  # and on without a child from now on
     finally:
         pool.close()
+
+
+class _RecordingPool(ParsePool):
+    """A real parse pool that notes where each batch is parsed."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(1, max_bytes)
+        self.calls: list[str] = []
+
+    def warm(self) -> None:
+        self.calls.append("warm")
+        super().warm()
+
+    def start_here(self, batch: Any) -> Any:
+        self.calls.append(f"here:{len(batch)}")
+        return super().start_here(batch)
+
+    def start(self, batch: Any) -> Any:
+        self.calls.append(f"child:{len(batch)}")
+        return super().start(batch)
+
+
+@pytest.mark.parametrize(("mails", "expected"), [
+    (120, ["warm", "here:50", "child:50", "child:20"]),  # a backlog: the child starts at once
+    (7, ["here:7"]),  # a few new mails: no child
+])
+def test_the_parse_process_starts_with_a_backlogs_first_batch(
+    make_app: Callable, mails: int, expected: list[str]
+) -> None:
+    app = make_app()
+    fill_maildir(app, mails)
+    pool = _RecordingPool(app.settings.mailbox.max_message_bytes)
+    source = app.open_source()
+    try:
+        summary = process_mailbox(source, app.ingestor, app.clock, parse_pool=pool)
+    finally:
+        source.close()
+        pool.close()
+    assert summary.outcomes["created"] == mails
+    assert pool.calls == expected
 
 
 def test_poll_and_deliver_sends_every_acknowledgement(make_app: Callable) -> None:
