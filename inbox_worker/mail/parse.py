@@ -59,6 +59,9 @@ _RAW_HEADERS = frozenset({"message-id", "in-reply-to", "references", "from"})
 _MSG_ID = re.compile(r"<([^<>]*)>")
 _TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BODY_MESSAGE_ID = re.compile(r"^[ \t>]*message-id:[ \t]*<([^<>\s]+)>", re.I | re.M)
+# Every spelling of "-id:" that _BODY_MESSAGE_ID's IGNORECASE accepts ("i" also matches the
+# Turkish dotted and dotless I).
+_ID_COLON_VARIANTS = tuple(f"-{i}{d}:" for i in "iIİı" for d in "dD")
 _BODY_SUBJECT = re.compile(r"^[ \t>]*subject:[ \t]*(\S[^\n]*)$", re.I | re.M)
 _GENERATED_NAME = re.compile(r"[a-z]{10}\.(?:txt|rtf)")
 _UNSAFE_NAME_CHARS = re.compile(r'[<>:"|?*]')
@@ -339,7 +342,10 @@ def _embedded(
             ids[value] = None
         for value in (value for name, value in raw if name == "subject"):
             subjects[one_line(decode_header_value(value, hints))] = None
-    if not ids:  # qmail and exim quote the original's headers in the body text
+    # qmail and exim quote the original's headers in the body text. The pattern (anchored
+    # at line starts, case-insensitive) is costly to run over a whole body: only a text
+    # holding "-id:" in some case can match it.
+    if not ids and any(variant in full_text for variant in _ID_COLON_VARIANTS):
         for match in _BODY_MESSAGE_ID.finditer(full_text):
             ids[match.group(1)] = None
             if len(ids) >= _MAX_EMBEDDED:

@@ -502,6 +502,21 @@ def test_bounce_names_the_original(part: str) -> None:
     assert mail.embedded_subjects == ("[#AB12] Ihre Anfrage über",)
 
 
+@pytest.mark.parametrize("label", ["Message-ID", "message-id", "MESSAGE-Id", "Message-iD",
+                                   "Message-\u0130D", "message-\u0131d"])
+def test_original_quoted_in_a_bounce_text_is_found_in_any_case(label: str) -> None:
+    body = (f"--- Below this line is a copy of the message.\n\n> {label}: "
+            "<notice-9@tickets.example.com>\n> Subject: [#AB12] Your request\n")
+    mail = parse_mail(build("From: MAILER-DAEMON@mx.test", "Subject: failure notice", body=body))
+    assert mail.embedded_message_ids == ("notice-9@tickets.example.com",)
+
+
+def test_a_text_without_quoted_headers_names_no_original() -> None:
+    body = "Your id: 42. The order-ID is on the invoice; see https://shop.test/?id=7\n"
+    mail = parse_mail(build("From: anna@customer.test", "Subject: order", body=body))
+    assert mail.embedded_message_ids == ()
+
+
 def test_original_quoted_in_the_text_of_a_bounce() -> None:
     body = (
         "Hi. This is the qmail-send program.\n\n--- Below this line is a copy of the message.\n\n"
