@@ -56,6 +56,18 @@ BATCH_BYTES = 32 * 1024 * 1024
 IDLE_RENEW_SECONDS = 25 * 60
 
 
+# The FETCH response items holding a mail (BODY.PEEK[]) or its header (the oversized).
+_BODY_ITEMS = (b"BODY[]",)
+_HEADER_ITEMS = (b"BODY[HEADER]<0>", b"BODY[HEADER]")
+
+
+def _fetched_bytes(data: dict[bytes, Any] | None, items: tuple[bytes, ...]) -> bytes | None:
+    """The first of ``items`` a FETCH response holds (None where the server sent NIL)."""
+    if data is None:
+        return None
+    return next((data[item] for item in items if data.get(item) is not None), None)
+
+
 def make_key(folder: str, uidvalidity: int, uid: int) -> str:
     return f"imap:{folder}:{uidvalidity}:{uid}"
 
@@ -335,15 +347,19 @@ class ImapSource:
                     bodies = client.fetch(group, [item])
                 for uid in group:
                     data = bodies.get(uid)
-                    if data is None:
-                        continue  # moved away by another worker since the search
                     key = make_key(folder, uidvalidity, uid)
+                    raw = _fetched_bytes(data, _HEADER_ITEMS if oversized else _BODY_ITEMS)
+                    if raw is None:
+                        # Moved away by another worker since the search: Dovecot leaves the
+                        # UID out, or (expunged since this session last heard) gives it a
+                        # NIL body. It is that worker's mail now.
+                        log.info("imap gone before its fetch key=%s", key)
+                        continue
                     if oversized:
-                        raw = data.get(b"BODY[HEADER]<0>") or data.get(b"BODY[HEADER]") or b""
                         log.warning("imap oversized key=%s size=%d", key, sizes[uid])
                         yield FetchedMail(key=key, raw=raw, mailbox=folder, oversized=sizes[uid])
                     else:
-                        yield FetchedMail(key=key, raw=data[b"BODY[]"], mailbox=folder)
+                        yield FetchedMail(key=key, raw=raw, mailbox=folder)
 
     def mark_done(self, mail: FetchedMail) -> None:
         """Take a committed mail off the to-do list: MOVE to processed, else the keyword."""

@@ -192,6 +192,33 @@ def test_a_batch_of_which_another_worker_took_some_is_still_moved(
     assert sorted(moved) == [mail(1), mail(2), mail(3)]
 
 
+def test_a_mail_another_worker_took_between_search_and_fetch_is_skipped(
+    dovecot: Dovecot, imap_account: ImapAccount
+) -> None:
+    # Dovecot answers a FETCH of a mail another session expunged since this one last heard
+    # from the server with the UID and a NIL body: that mail is another worker's now.
+    for n in (1, 2, 3):
+        dovecot.append(imap_account.user, "INBOX", mail(n))
+    other = ImapSource(settings_for(imap_account))
+
+    class RacingClient(IMAPClient):
+        def fetch(self, messages: Any, data: Any, modifiers: Any = None) -> Any:
+            if str(data[0]).startswith("BODY.PEEK[]"):
+                taken = [m for m in other.fetch() if m.raw == mail(2)]
+                other.mark_done_batch(taken)
+            return super().fetch(messages, data, modifiers)
+
+    source = ImapSource(settings_for(imap_account), client_factory=RacingClient)
+    try:
+        fetched = list(source.fetch())
+        assert [m.raw for m in fetched] == [mail(1), mail(3)]
+        source.mark_done_batch(fetched)
+    finally:
+        source.close()
+        other.close()
+    assert dovecot.list_folder(imap_account.user, "INBOX") == []
+
+
 def test_uidvalidity_change_leaves_mail_alone_and_new_keys_follow(
     dovecot: Dovecot, imap_account: ImapAccount
 ) -> None:
