@@ -42,8 +42,9 @@ def fixed_clock(moment: datetime) -> Clock:
 
 
 DELIVERY_BATCH = 500
-# How long the delivering thread of `poll_and_deliver` waits when nothing is due.
-DELIVERY_PAUSE = 0.05
+# How long the delivering thread of `poll_and_deliver` waits when nothing is due, unless a
+# stored batch wakes it first (notices of other workers, or due again after a failure).
+DELIVERY_PAUSE = 0.5
 
 
 class _OpenSession:
@@ -82,12 +83,13 @@ class App:
         )
 
     def poll_once(self, *, should_stop: Callable[[], bool] = lambda: False,
-                  progress: Callable[[int], None] | None = None) -> PassSummary:
+                  progress: Callable[[int], None] | None = None,
+                  after_batch: Callable[[], object] | None = None) -> PassSummary:
         source = self.open_source()
         try:
             return process_mailbox(
                 source, self.ingestor, self.clock, should_stop=should_stop, progress=progress,
-                parse_pool=self.parse_pool_for_polls(),
+                parse_pool=self.parse_pool_for_polls(), after_batch=after_batch,
             )
         finally:
             source.close()
@@ -120,6 +122,10 @@ class App:
         backlog's acknowledgements go out as it is worked through, and waiting on the SMTP
         server overlaps with parsing and storing); then whatever is still due."""
         finished = threading.Event()
+        # Set once a batch is stored (and its notices queued): the delivering thread looks
+        # for due notices then, instead of asking the database every few milliseconds
+        # (each asking is a write transaction the storing thread would wait for).
+        stored = threading.Event()
         delivered: list[DeliverySummary] = []
 
         def deliver_meanwhile() -> None:
@@ -128,10 +134,11 @@ class App:
                 with make_sender(self.settings.smtp).session() as connection:
                     sender = _OpenSession(connection)
                     while not finished.is_set():
+                        stored.clear()
                         batch = self.send_due_notices(sender)
                         total += batch
                         if not (batch.sent or batch.failed or batch.retried):
-                            finished.wait(DELIVERY_PAUSE)
+                            stored.wait(DELIVERY_PAUSE)
             except Exception:  # noqa: BLE001 - the final delivery below tries again
                 log.warning("delivery during the poll stopped", exc_info=True)
             delivered.append(total)
@@ -139,9 +146,11 @@ class App:
         thread = threading.Thread(target=deliver_meanwhile, name="deliver", daemon=True)
         thread.start()
         try:
-            summary = self.poll_once(should_stop=should_stop, progress=progress)
+            summary = self.poll_once(should_stop=should_stop, progress=progress,
+                                     after_batch=stored.set)
         finally:
             finished.set()
+            stored.set()
             thread.join()
         return summary, sum(delivered, DeliverySummary()) + self.send_due_notices()
 

@@ -204,6 +204,36 @@ def test_poll_and_deliver_sends_every_acknowledgement(make_app: Callable) -> Non
     assert len(list((app.settings.smtp.sent_path / "new").iterdir())) == 120
 
 
+def test_a_stored_batch_wakes_the_delivering_thread(
+    make_app: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first customers hear back while the poll is still working through the backlog,
+    because a stored batch wakes the delivering thread, not its next look at the clock."""
+    import time
+
+    import inbox_worker.app
+
+    monkeypatch.setattr(inbox_worker.app, "DELIVERY_PAUSE", 60.0)
+    app = make_app()
+    fill_maildir(app, 150)
+    sent = app.settings.smtp.sent_path / "new"
+    seen_during_the_poll: list[int] = []
+
+    def progress(done: int) -> None:  # called while the second batch is being stored
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(_files(sent)) < 50:
+            time.sleep(0.02)
+        seen_during_the_poll.append(len(_files(sent)))
+
+    summary, delivery = app.poll_and_deliver(progress=progress)
+    assert summary.total == 150 and delivery.sent == 150
+    assert seen_during_the_poll and seen_during_the_poll[0] >= 50
+
+
+def _files(folder: Path) -> list[Path]:
+    return list(folder.iterdir()) if folder.is_dir() else []
+
+
 def test_sqlite_writer_turn_is_given_back_after_a_failed_transaction(tmp_path) -> None:  # type: ignore[no-untyped-def]
     engine = make_engine(f"sqlite:///{tmp_path / 't.db'}")
     with engine.begin() as connection:
