@@ -84,12 +84,12 @@ class App:
 
     def poll_once(self, *, should_stop: Callable[[], bool] = lambda: False,
                   progress: Callable[[int], None] | None = None,
-                  after_batch: Callable[[], object] | None = None) -> PassSummary:
+                  on_stored: Callable[[], object] | None = None) -> PassSummary:
         source = self.open_source()
         try:
             return process_mailbox(
                 source, self.ingestor, self.clock, should_stop=should_stop, progress=progress,
-                parse_pool=self.parse_pool_for_polls(), after_batch=after_batch,
+                parse_pool=self.parse_pool_for_polls(), on_stored=on_stored,
             )
         finally:
             source.close()
@@ -147,7 +147,7 @@ class App:
         thread.start()
         try:
             summary = self.poll_once(should_stop=should_stop, progress=progress,
-                                     after_batch=stored.set)
+                                     on_stored=stored.set)
         finally:
             finished.set()
             stored.set()

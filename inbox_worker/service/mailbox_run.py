@@ -45,13 +45,16 @@ def process_mailbox(
     batch_size: int = BATCH_MAILS,
     parse_pool: ParsePool | None = None,
     after_batch: Callable[[], object] | None = None,
+    on_stored: Callable[[], object] | None = None,
 ) -> PassSummary:
     """One pass over the source, ``batch_size`` mails per transaction. With a
     ``parse_pool``, the next batch is parsed while this one is stored. ``after_batch`` runs
     once each batch is stored and off the to-do list (the worker delivers the notices it
     queued, so that a backlog's first customers hear back before its last mail is read).
     ``progress`` hears the count every PROGRESS_EVERY mails; ``should_stop`` is asked after
-    each batch (a batch fetched but not yet stored then stays in the source)."""
+    each batch (a batch fetched but not yet stored then stays in the source).
+    ``on_stored`` runs as soon as a batch is committed, before its mails leave the to-do
+    list (a delivering thread can start on its notices during the IMAP move)."""
     pool = parse_pool or ParsePool(0, ingestor.settings.mailbox.max_message_bytes)
     summary = PassSummary()
     pending: tuple[list[FetchedMail], ParseJob] | None = None
@@ -66,14 +69,14 @@ def process_mailbox(
         else:
             job = pool.start(batch)
         if pending is not None:
-            _settle(source, ingestor, clock, *pending, summary, progress)
+            _settle(source, ingestor, clock, *pending, summary, progress, on_stored)
             if should_stop():
                 return summary
             if after_batch is not None:
                 after_batch()
         pending = (batch, job)
     if pending is not None:
-        _settle(source, ingestor, clock, *pending, summary, progress)
+        _settle(source, ingestor, clock, *pending, summary, progress, on_stored)
         if after_batch is not None and not should_stop():
             after_batch()
     return summary
@@ -82,10 +85,12 @@ def process_mailbox(
 def _settle(
     source: MailSource, ingestor: Ingestor, clock: Callable[[], datetime],
     batch: list[FetchedMail], job: ParseJob, summary: PassSummary,
-    progress: Callable[[int], None] | None,
+    progress: Callable[[int], None] | None, on_stored: Callable[[], object] | None = None,
 ) -> None:
     """Store one parsed batch, then take its mails off the source's to-do list."""
     results = ingestor.store_parsed(job(), clock())
+    if on_stored is not None:
+        on_stored()
     done = [m for m, r in zip(batch, results, strict=True) if not r.quarantined]
     refused = [m for m, r in zip(batch, results, strict=True) if r.quarantined]
     if done:
