@@ -740,7 +740,9 @@ def _round(args: argparse.Namespace, number: int, dovecot: Any, user: str, commo
         left = client.folder_status("INBOX", [b"MESSAGES"])[b"MESSAGES"]
         moved = client.folder_status("Processed", [b"MESSAGES"])[b"MESSAGES"]
         client.select_folder("Processed")
-        client.move(client.search(["ALL"]), "INBOX")
+        uids = client.search(["ALL"])
+        for start in range(0, len(uids), APPEND_CHUNK * 10):  # Dovecot limits a command's length
+            client.move(uids[start : start + APPEND_CHUNK * 10], "INBOX")
     where = f"round {number}: "
     if project["tickets"] != args.n:
         problems.append(f"{where}{project['tickets']} tickets stored, expected {args.n}")
