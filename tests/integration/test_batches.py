@@ -204,6 +204,51 @@ def test_poll_and_deliver_sends_every_acknowledgement(make_app: Callable) -> Non
     assert len(list((app.settings.smtp.sent_path / "new").iterdir())) == 120
 
 
+class _RecordingMoves:
+    """A source that notes how many mails each command takes off its to-do list."""
+
+    def __init__(self, source: Any) -> None:
+        self._source = source
+        self.moves: list[int] = []
+
+    def mark_done_batch(self, mails: Any) -> None:
+        assert all(mail.raw == b"" for mail in mails)  # their bytes are not kept for this
+        self.moves.append(len(mails))
+        self._source.mark_done_batch(mails)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._source, name)
+
+
+@pytest.mark.parametrize(("mails", "stop_after", "moves"), [
+    (450, None, [200, 200, 50]),  # four batches per command, the rest at the end
+    (30, None, [30]),
+    (300, 3, [150]),  # a stop after the third batch first takes what is stored off
+])
+def test_stored_mails_leave_the_to_do_list_a_few_batches_at_a_time(
+    make_app: Callable, mails: int, stop_after: int | None, moves: list[int]
+) -> None:
+    app = make_app()
+    fill_maildir(app, mails)
+    source = _RecordingMoves(app.open_source())
+    batches = 0
+
+    def should_stop() -> bool:
+        nonlocal batches
+        batches += 1
+        return batches == stop_after
+
+    try:
+        summary = process_mailbox(source, app.ingestor, app.clock,  # type: ignore[arg-type]
+                                  should_stop=should_stop)
+    finally:
+        source.close()
+    assert source.moves == moves
+    assert summary.outcomes["created"] == sum(moves)
+    left = list(app.open_source().fetch())
+    assert len(left) == mails - sum(moves)  # the rest stays to do, and nothing else
+
+
 def test_a_stored_batch_wakes_the_delivering_thread(
     make_app: Callable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
