@@ -1,27 +1,29 @@
 """Throughput benchmark: the project's `poll --once` against the floor of fetch + parse.
 
 One run starts its own Dovecot (tests/support/dovecot.py) and its own SMTP server
-(tests/support/smtp.py, with a handler that only counts), fills the mailbox with N varied
-mails generated from a seed, then measures three phases, each in a fresh child process so
-that its peak RSS and CPU time are its own:
+(Postfix's smtp-sink by default, or aiosmtpd with a handler that only counts), fills the
+mailbox with N varied mails generated from a seed, then measures, each phase in a fresh
+child process so that its peak RSS and CPU time are its own:
 
-- floor:   imapclient fetches every mail (BODY.PEEK[] in batches of 50, folder EXAMINEd
-           read-only) and `mailparser.parse_from_bytes` parses each; nothing else.
-- bare:    the floor, plus one short acknowledgement per mail sent with aiosmtplib over
-           one connection: the least any system that acknowledges each mail with the
-           project's SMTP client must do. A yardstick, not a target.
-- project: `build_app(settings).poll_and_deliver()`, exactly what
-           `inbox-worker poll --once` does, against that Dovecot, that SMTP server and a
-           fresh SQLite file or PostgreSQL database.
+- bare (once): the floor, plus one short acknowledgement per mail sent with aiosmtplib
+           over one connection: the least any system that acknowledges each mail with
+           the project's SMTP client must do. A yardstick, not a target.
+- rounds of
+  - floor:   imapclient fetches every mail (BODY.PEEK[] in batches of 50, folder
+             EXAMINEd read-only) and `mailparser.parse_from_bytes` parses each; nothing else.
+  - project: `build_app(settings).poll_and_deliver()`, exactly what
+             `inbox-worker poll --once` does, against that Dovecot, that SMTP server and a
+             fresh SQLite file or PostgreSQL database; its mails are then moved back.
 
-The floor and bare phases never change the mailbox, so every phase starts from the same
-state. The run
-fails unless the project stored N tickets and the SMTP server received N acknowledgements.
+The machine's speed drifts within minutes, so each project run is compared with the floor
+run just before it and the median round is reported. The run fails unless every project
+run stored N tickets and the SMTP server received N acknowledgements from it.
 
-    .venv/bin/python bench/throughput.py --n 2000 [--db sqlite|postgresql]
+    .venv/bin/python bench/throughput.py --n 2000 [--db sqlite|postgresql] [--rounds 3]
+                                         [--smtp-server smtp-sink|aiosmtpd]
                                          [--profile cprofile|py-spy|py-spy-cpu]
 
-Results go to bench/results/throughput-N-DB.json (git-ignored).
+Results go to bench/results/throughput-N-DB[-aiosmtpd].json (git-ignored).
 """
 
 from __future__ import annotations
