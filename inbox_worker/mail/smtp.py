@@ -53,7 +53,7 @@ class OutgoingMail:
 
 
 # Told, after each mail of `SendSession.send_each`, its index and its outcome (None: sent).
-AfterSend = Callable[[int, "SendError | None"], None]
+AfterSend = Callable[[int, SendError | None], None]
 
 
 class SendSession(Protocol):

@@ -49,7 +49,6 @@ def one_line(value: str) -> str:
     return " ".join(_UNSAFE.sub(" ", unicodedata.normalize("NFC", value)).split())
 
 
-@functools.lru_cache(maxsize=4096)
 # Pure and about a tenth of composing a notice (the stdlib's header parser): the support
 # address comes back with every notice, and a customer's with each of their notices.
 @functools.lru_cache(maxsize=4096)

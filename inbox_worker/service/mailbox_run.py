@@ -55,8 +55,8 @@ def process_mailbox(
 ) -> PassSummary:
     """One pass over the source, ``batch_size`` mails per transaction. With a
     ``parse_pool``, the next batch is parsed while this one is stored. ``after_batch`` runs
-    once each batch is stored and off the to-do list (the worker delivers the notices it
-    queued, so that a backlog's first customers hear back before its last mail is read).
+    once each batch is stored (the worker delivers the notices it queued, so that a
+    backlog's first customers hear back before its last mail is read).
     ``progress`` hears the count every PROGRESS_EVERY mails; ``should_stop`` is asked after
     each batch (a batch fetched but not yet stored then stays in the source).
     ``on_stored`` runs as soon as a batch is committed, before its mails leave the to-do

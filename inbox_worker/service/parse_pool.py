@@ -69,8 +69,8 @@ class ParsePool:
         return lambda: parse_here(batch, self.max_bytes)
 
     def warm(self) -> None:
-        """Start the child now, so that it is ready when the first batch comes (starting
-        takes it a fraction of a second: a new interpreter and the mail modules)."""
+        """Start the child now, so that it is ready for the next batch (starting takes it a
+        fraction of a second: a new interpreter and the mail modules)."""
         if self._broken:
             return
         try:
