@@ -245,7 +245,11 @@ def test_stored_mails_leave_the_to_do_list_a_few_batches_at_a_time(
         source.close()
     assert source.moves == moves
     assert summary.outcomes["created"] == sum(moves)
-    left = list(app.open_source().fetch())
+    again = app.open_source()
+    try:
+        left = list(again.fetch())
+    finally:
+        again.close()
     assert len(left) == mails - sum(moves)  # the rest stays to do, and nothing else
 
 
