@@ -1,6 +1,6 @@
 """Sending notices: SMTP through aiosmtplib, or the embedded default's Maildir of sent mail.
 
-Both senders hand out a *session*: `with sender.session() as session: session.send(...)`
+Both senders hand out a *session*: `with sender.session() as s: s.send_each(mails, after)`
 sends many messages over one connection (throughput: a benchmark sends thousands). A
 failure is either a `TransientSendError` (retry later: the server is unreachable, answered
 4xx, or refused our login or envelope sender, which is a configuration matter an admin
@@ -57,8 +57,6 @@ AfterSend = Callable[[int, SendError | None], None]
 
 
 class SendSession(Protocol):
-    def send(self, raw: bytes, *, sender: str, recipient: str) -> None: ...
-
     def send_each(self, mails: Sequence[OutgoingMail], after: AfterSend) -> None:
         """Send the mails one after the other, calling `after` once each is sent or has
         failed and before the next one goes; an exception from `after` ends the run."""
@@ -182,6 +180,18 @@ async def _closed(protocol: Any, timeout: float = 2.0) -> None:
         await asyncio.sleep(0.005)
 
 
+async def _send_each(connection: _SmtpConnection, mails: Sequence[OutgoingMail],
+                     after: AfterSend) -> None:
+    """`SendSession.send_each` over one connection."""
+    for index, mail in enumerate(mails):
+        error: SendError | None = None
+        try:
+            await connection.send(mail.raw, sender=mail.sender, recipient=mail.recipient)
+        except SendError as exc:
+            error = exc
+        after(index, error)
+
+
 class _SyncSmtpSession:
     """A blocking face on one `_SmtpConnection`, with its own event loop. Use it from a
     thread that is not running an event loop (the worker's sender is plain threads)."""
@@ -190,25 +200,10 @@ class _SyncSmtpSession:
         self._loop = asyncio.new_event_loop()
         self._connection = _SmtpConnection(settings)
 
-    def send(self, raw: bytes, *, sender: str, recipient: str) -> None:
-        self._loop.run_until_complete(
-            self._connection.send(raw, sender=sender, recipient=recipient)
-        )
-
     def send_each(self, mails: Sequence[OutgoingMail], after: AfterSend) -> None:
         # One turn of the loop for the whole run, not one per mail: a run of the loop costs
         # about as much CPU as a quarter of a send.
-        self._loop.run_until_complete(self._send_each(mails, after))
-
-    async def _send_each(self, mails: Sequence[OutgoingMail], after: AfterSend) -> None:
-        for index, mail in enumerate(mails):
-            error: SendError | None = None
-            try:
-                await self._connection.send(mail.raw, sender=mail.sender,
-                                            recipient=mail.recipient)
-            except SendError as exc:
-                error = exc
-            after(index, error)
+        self._loop.run_until_complete(_send_each(self._connection, mails, after))
 
     def close(self) -> None:
         loop = self._loop
@@ -239,15 +234,13 @@ class SmtpSender:
     async def send_many(self, mails: Sequence[OutgoingMail]) -> list[SendError | None]:
         """Send every mail over one connection; the outcome of each, in order."""
         connection = _SmtpConnection(self.settings)
-        outcomes: list[SendError | None] = []
+        outcomes: list[SendError | None] = [None] * len(mails)
+
+        def keep(index: int, error: SendError | None) -> None:
+            outcomes[index] = error
+
         try:
-            for mail in mails:
-                try:
-                    await connection.send(mail.raw, sender=mail.sender, recipient=mail.recipient)
-                except SendError as exc:
-                    outcomes.append(exc)
-                else:
-                    outcomes.append(None)
+            await _send_each(connection, mails, keep)
         finally:
             await connection.close()
         return outcomes
@@ -325,9 +318,6 @@ class MaildirSender:
 class _MaildirSession:
     def __init__(self, sender: MaildirSender) -> None:
         self._sender = sender
-
-    def send(self, raw: bytes, *, sender: str, recipient: str) -> None:
-        self._sender.write(raw, sender=sender, recipient=recipient)
 
     def send_each(self, mails: Sequence[OutgoingMail], after: AfterSend) -> None:
         for index, mail in enumerate(mails):
