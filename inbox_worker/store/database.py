@@ -8,7 +8,9 @@ PostgreSQL so that several workers starting together do not race.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,8 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Arbitrary, fixed key for pg_advisory_lock around migrations.
 MIGRATION_LOCK_KEY = 0x1B0C_0001
+# Seconds an SQLite connection waits for a lock another process holds.
+SQLITE_BUSY_TIMEOUT = 30.0
 # Seconds a thread waits for its turn at SQLite's write lock (see `_WriterTurns`).
 TURN_TIMEOUT = 60.0
 
@@ -38,7 +42,7 @@ def make_engine(url: str) -> Engine:
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 30}
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT}
     elif parsed.get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
     try:
@@ -92,11 +96,34 @@ class _WriterTurns:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the database file to WAL, waiting for a turn when another connection holds it.
+
+    The switch needs the file to itself, and SQLite answers "database is locked" at once
+    instead of running the busy handler: two workers opening a new database together
+    would see one of them fail. WAL is a property of the file, so once one connection has
+    switched it the others find it so and take no lock at all."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    pause = 0.002
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            # An in-memory database answers "memory" and stays so: nothing to wait for.
+            cursor.execute("PRAGMA journal_mode=WAL").fetchone()
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
