@@ -6,13 +6,15 @@ import itertools
 import random
 import signal
 import subprocess
+import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, inspect, select, text
 
 from inbox_worker.store.models import Message, OutboxItem, QuarantinedMail, Ticket
 from tests.support.configs import REPO, SCRIPT, worker_config
@@ -87,6 +89,46 @@ def counts(database_url: str) -> dict[str, int]:
         engine.dispose()
 
 
+def stored_count(engine: Engine) -> int:
+    """Mails stored so far; 0 before the worker has created the schema."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(Message.__tablename__):
+            return 0
+        return connection.scalar(select(func.count()).select_from(Message)
+                                 .where(Message.direction == "in")) or 0
+
+
+def kill_when(process: subprocess.Popen[bytes], reached: Callable[[], bool]) -> bool:
+    """SIGKILL `process` as soon as `reached()` holds; False when it ended first. It is
+    killed too when watching fails, so that no worker outlives the test."""
+    deadline = time.monotonic() + 120
+    try:
+        while process.poll() is None:
+            if reached():
+                return True
+            assert time.monotonic() < deadline, "the worker made no progress for two minutes"
+            time.sleep(0.005)
+        return False
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+
+
+def kill_point(phase: str, rng: random.Random, watcher: Engine, smtp_server: SmtpServer,
+               n: int) -> Callable[[], bool]:
+    """When to kill a run in `phase`: a little after it starts, once some more mails are
+    stored, or once the SMTP server has accepted some more notices."""
+    if phase == "starting":
+        kill_at = time.monotonic() + rng.uniform(0.05, 0.5)
+        return lambda: time.monotonic() >= kill_at
+    if phase == "storing":
+        stored = min(stored_count(watcher) + rng.randint(1, 60), n)
+        return lambda: stored_count(watcher) >= stored
+    accepted = len(smtp_server.received) + rng.randint(1, 60)
+    return lambda: len(smtp_server.received) >= accepted
+
+
 def test_sigkill_at_many_points_loses_nothing_and_doubles_nothing(
     tmp_path: Path, database_url: str, dovecot: Dovecot, imap_account: ImapAccount,
     smtp_server: SmtpServer,
@@ -95,24 +137,27 @@ def test_sigkill_at_many_points_loses_nothing_and_doubles_nothing(
     fill(imap_account, customers(n))
     config = worker_config(tmp_path, database_url, imap_account, smtp_server)
     rng = random.Random(20261123)
+    watcher = create_engine(database_url)
+    # Kills are placed by progress, not by the clock, so that a faster worker still meets
+    # them mid-work: while starting, after some more mails are stored (mid-batch, between
+    # commit and move), after some more notices are accepted (between the SMTP server's
+    # acceptance and our record of it).
+    phases = itertools.cycle(["starting", "storing", "sending", "storing", "sending"])
     kills = 0
-    for _ in range(40):
-        process = poll(config, imap_account)
-        try:
-            # A run needs about 0.7 s to start; then it stores over a hundred mails a
-            # second, so most kills land in the middle of a batch or of sending.
-            process.wait(timeout=rng.uniform(0.6, 1.6))
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
+    try:
+        while kills < 10:
+            process = poll(config, imap_account)
+            reached = kill_point(next(phases), rng, watcher, smtp_server, n)
+            if not kill_when(process, reached):
+                assert process.returncode == 0, stderr_of([process])
+                break
             kills += 1
-            continue
-        assert process.returncode == 0
-        break
+    finally:
+        watcher.dispose()
     # Notices a killed worker had claimed wait for their lease (5 minutes) to run out.
     later = datetime.now(UTC) + timedelta(minutes=10)
     poll_ok(config, imap_account, "--now", later.isoformat())
-    assert kills >= 3, "the kills must land while work is in progress"
+    assert kills >= 6, "the kills must land while work is in progress"
     numbers = counts(database_url)
     assert numbers["tickets"] == n
     assert numbers["inbound"] == n
