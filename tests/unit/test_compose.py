@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 from inbox_worker.domain import correlate
 from inbox_worker.notices.compose import (
+    _PLAIN_ADDRESS,
+    _parse_address,
     compose_notice,
     new_message_id,
     one_line,
@@ -213,6 +215,29 @@ def test_implausible_addresses_are_refused(address: str) -> None:
 )
 def test_plausible_addresses(address: str, expected: tuple[str, str]) -> None:
     assert parse_single_address(address) == expected
+
+
+_ADDRESS_CHARS = "aZ09.-+_'!#{}~@\"()<>[]:;,\\ é\r\n\t"
+
+
+@settings(max_examples=800)
+@given(st.text(alphabet=_ADDRESS_CHARS, max_size=24)
+       | st.from_regex(r"[a-z0-9.'+-]{1,8}@[A-Za-z0-9.-]{1,12}", fullmatch=True))
+def test_the_plain_address_shortcut_agrees_with_the_stdlib_parser(address: str) -> None:
+    """Addresses the shortcut takes are exactly what the stdlib's parser gives back."""
+    if not _PLAIN_ADDRESS.fullmatch(address.strip()):
+        return
+    assert parse_single_address(address) == _parse_address(address)
+
+
+def test_the_plain_address_shortcut_is_taken_for_ordinary_addresses() -> None:
+    for address in ("jane@example.org", "Jane.Doe+tickets@Example.ORG", "o'brien@example.ie",
+                    "a-b_c@mail.sub-domain.example.co.uk"):
+        assert _PLAIN_ADDRESS.fullmatch(address)
+    for address in ("jane@localhost", "jane@-example.org", "jane@example..org", ".jane@x.org",
+                    "jane.@x.org", "jane@bücher.example", '"j d"@x.org', "jane@x.org.",
+                    "a@b@c.org"):
+        assert not _PLAIN_ADDRESS.fullmatch(address)
 
 
 def test_idn_recipient_is_sent_in_ascii() -> None:
