@@ -106,7 +106,7 @@ def kill_when(process: subprocess.Popen[bytes], reached: Callable[[], bool]) -> 
         while process.poll() is None:
             if reached():
                 return True
-            assert time.monotonic() < deadline, "the worker made no progress for two minutes"
+            assert time.monotonic() < deadline, "the kill point was not reached in two minutes"
             time.sleep(0.005)
         return False
     finally:
