@@ -106,18 +106,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _use_wal(cursor: Any) -> None:
     """Switch the database file to WAL, waiting for a turn when another connection holds it.
 
-    The switch needs the file to itself, and SQLite answers "database is locked" at once
-    instead of running the busy handler: two workers opening a new database together
-    would see one of them fail. WAL is a property of the file, so once one connection has
-    switched it the others find it so and take no lock at all."""
+    The switch needs the file to itself, and while another connection is writing it SQLite
+    answers "database is locked" at once instead of running the busy handler: of two
+    workers opening a new database together, one failed. WAL is a property of the file, so
+    once one connection has switched it the others find it so and take no lock at all."""
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
     pause = 0.002
     while True:
         try:
             if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
                 return
-            # An in-memory database answers "memory" and stays so: nothing to wait for.
-            cursor.execute("PRAGMA journal_mode=WAL").fetchone()
+            mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower()
+            # An in-memory database answers "memory" and stays so.
+            if mode not in ("wal", "memory"):
+                log.warning("SQLite kept journal mode %s: readers will wait for writers", mode)
             return
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
