@@ -70,14 +70,16 @@ def poll_ok(config: Path, account: ImapAccount, *options: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
+INBOUND = select(func.count()).select_from(Message).where(Message.direction == "in")
+
+
 def counts(database_url: str) -> dict[str, int]:
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
             return {
                 "tickets": connection.scalar(select(func.count()).select_from(Ticket)) or 0,
-                "inbound": connection.scalar(select(func.count()).select_from(Message)
-                                             .where(Message.direction == "in")) or 0,
+                "inbound": connection.scalar(INBOUND) or 0,
                 "acks": connection.scalar(select(func.count()).select_from(OutboxItem)
                                           .where(OutboxItem.notice == "acknowledged")) or 0,
                 "unsent": connection.scalar(select(func.count()).select_from(OutboxItem)
@@ -94,8 +96,7 @@ def stored_count(engine: Engine) -> int:
     with engine.connect() as connection:
         if not inspect(connection).has_table(Message.__tablename__):
             return 0
-        return connection.scalar(select(func.count()).select_from(Message)
-                                 .where(Message.direction == "in")) or 0
+        return connection.scalar(INBOUND) or 0
 
 
 def kill_when(process: subprocess.Popen[bytes], reached: Callable[[], bool]) -> bool:
