@@ -3,7 +3,7 @@
 One run starts its own Dovecot (tests/support/dovecot.py) and its own SMTP server
 (Postfix's smtp-sink by default, or aiosmtpd with a handler that only counts), fills the
 mailbox with N varied mails generated from a seed, then measures, each phase in a fresh
-child process so that its peak RSS and CPU time are its own:
+child process so that its peak RSS (VmHWM since its imports) and CPU time are its own:
 
 - bare (once): the floor, plus one short acknowledgement per mail sent with aiosmtplib
            over one connection: the least any system that acknowledges each mail with
@@ -317,15 +317,162 @@ def _make_nth(seed: int, customers: int, index: int) -> bytes:
 
 
 def _rss_mib() -> float:
-    # Linux reports ru_maxrss in KiB.
+    # Linux reports ru_maxrss in KiB. It is inflated in a process started by fork + exec:
+    # exec keeps the parent's high-water mark from before the exec (signal->maxrss), which
+    # is why the phases measure with VmHWM (`PhaseMemory`) where they can.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _proc_rss_mib(pid: int | str = "self") -> tuple[float, float] | None:
+    """(VmHWM, VmRSS) of a process in MiB, from /proc/PID/status; None when it cannot be
+    read (gone, a zombie, not Linux). VmHWM belongs to the address space, which exec
+    replaces: it holds nothing of the parent's."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    fields: dict[str, float] = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmHWM", "VmRSS"):
+            fields[key] = int(value.split()[0]) / 1024  # KiB
+    if len(fields) != 2:
+        return None
+    return fields["VmHWM"], fields["VmRSS"]
+
+
+def _reset_hwm(pid: int | str = "self") -> bool:
+    """Reset a process's VmHWM to its current RSS (Linux >= 4.0); False if refused."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
+class PhaseMemory:
+    """The phase process's memory: created right after the phase's imports, it resets the
+    process's VmHWM there, so that `peak_rss_mib` is the peak since the imports. Where
+    clear_refs cannot be written it falls back to ru_maxrss (which includes the
+    orchestrator's own peak from before the exec), and says so in `rss_method`."""
+
+    def __init__(self) -> None:
+        before = _proc_rss_mib()
+        self.method = "proc_hwm" if before is not None and _reset_hwm() else "ru_maxrss"
+        now = _proc_rss_mib() if self.method == "proc_hwm" else None
+        if now is None:
+            self.method = "ru_maxrss"
+        # The peak of the interpreter's start and the imports, before the reset.
+        self.imports_peak = before[0] if before is not None else None
+        self.after_imports = now[1] if now is not None else _rss_mib()
+
+    def figures(self) -> dict[str, Any]:
+        now = _proc_rss_mib() if self.method == "proc_hwm" else None
+        return {"rss_method": self.method if now is not None else "ru_maxrss",
+                "rss_after_imports_mib": self.after_imports,
+                "peak_rss_mib": now[0] if now is not None else _rss_mib(),
+                "imports_peak_rss_mib": self.imports_peak,
+                "ru_maxrss_mib": _rss_mib()}  # the old figure, fork artefact included
+
+
+def _child_pids() -> set[int]:
+    """This process's children: each thread's /proc/.../children (any thread may have
+    started one), else a scan of /proc for processes whose parent is this one."""
+    me = os.getpid()
+    pids: set[int] = set()
+    try:
+        for task in os.listdir(f"/proc/{me}/task"):
+            try:
+                text = Path(f"/proc/{me}/task/{task}/children").read_text()
+            except FileNotFoundError:
+                if not os.path.exists(f"/proc/{me}/task/{task}"):
+                    continue  # the thread ended
+                raise  # no CONFIG_PROC_CHILDREN: scan below
+            pids.update(int(pid) for pid in text.split())
+        return pids
+    except OSError:
+        pass
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == me:
+                pids.add(int(entry))
+    return pids
+
+
+class ChildSampler:
+    """A daemon thread that reads the VmHWM of this process's children every `period`
+    seconds and keeps each one's highest: the parse process's own peak RSS, from its exec
+    on (the multiprocessing resource tracker is a child too). The children's HWM is not
+    reset: exec gives them a fresh address space, and a child seen between its fork and
+    its exec still runs in (vfork: shares) this process's, so it is skipped until its
+    command line is no longer this process's."""
+
+    def __init__(self, period: float = 0.1) -> None:
+        self.period = period
+        self.children: dict[int, dict[str, Any]] = {}
+        try:
+            self._own_cmdline: bytes | None = Path("/proc/self/cmdline").read_bytes()
+        except OSError:
+            self._own_cmdline = None
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="child-rss-sampler",
+                                        daemon=True)
+
+    def start(self) -> ChildSampler:
+        if self._own_cmdline is not None:
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.period):
+            self.sample()
+
+    def sample(self) -> None:
+        if self._own_cmdline is None:
+            return
+        with self._lock:
+            for pid in sorted(_child_pids()):
+                try:
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    comm = Path(f"/proc/{pid}/comm").read_text().strip()
+                except OSError:
+                    continue  # gone
+                if not cmdline or cmdline == self._own_cmdline:
+                    continue  # a zombie, or not exec'd yet: its memory is still ours
+                figures = _proc_rss_mib(pid)
+                if figures is None:
+                    continue
+                hwm, rss = figures
+                entry = self.children.setdefault(pid, {
+                    "pid": pid, "comm": comm,
+                    "cmdline": cmdline.replace(b"\0", b" ").decode(errors="replace").strip()[:300],
+                    "peak_rss_mib": hwm, "samples": 0})
+                entry["peak_rss_mib"] = max(entry["peak_rss_mib"], hwm)
+                entry["last_rss_mib"] = rss
+                entry["samples"] += 1
+
+    def stop(self) -> None:
+        """A last sample, then the thread stops: call it while the children still run."""
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self.sample()
+
+    def peak(self) -> float | None:
+        return max((c["peak_rss_mib"] for c in self.children.values()), default=None)
 
 
 def phase_floor(args: argparse.Namespace) -> dict[str, Any]:
     import mailparser
     from imapclient import IMAPClient
 
-    rss_imports = _rss_mib()
+    memory = PhaseMemory()
     started = time.perf_counter()
     parsed = 0
     with IMAPClient("127.0.0.1", port=args.imap_port, ssl=False, timeout=60) as client:
@@ -339,8 +486,8 @@ def phase_floor(args: argparse.Namespace) -> dict[str, Any]:
                 parsed += 1
             del batch
     seconds = time.perf_counter() - started
-    return {"mails": parsed, "seconds": seconds, "rss_after_imports_mib": rss_imports,
-            "peak_rss_mib": _rss_mib(), "cpu_seconds": _cpu_seconds()}
+    return {"mails": parsed, "seconds": seconds, **memory.figures(),
+            "cpu_seconds": _cpu_seconds()}
 
 
 def _cpu_seconds() -> float:
@@ -361,7 +508,7 @@ def phase_bare(args: argparse.Namespace) -> dict[str, Any]:
     import mailparser
     from imapclient import IMAPClient
 
-    rss_imports = _rss_mib()
+    memory = PhaseMemory()
 
     async def run() -> int:
         sent = 0
@@ -389,8 +536,8 @@ def phase_bare(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     sent = asyncio.run(run())
     seconds = time.perf_counter() - started
-    return {"mails": sent, "seconds": seconds, "rss_after_imports_mib": rss_imports,
-            "peak_rss_mib": _rss_mib(), "cpu_seconds": _cpu_seconds()}
+    return {"mails": sent, "seconds": seconds, **memory.figures(),
+            "cpu_seconds": _cpu_seconds()}
 
 
 def _project_settings(args: argparse.Namespace) -> Any:
@@ -429,7 +576,9 @@ def phase_project(args: argparse.Namespace) -> dict[str, Any]:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = _project_settings(args)
-    rss_imports = _rss_mib()
+    memory = PhaseMemory()
+    # The parse process (`[worker] parse_processes`) is a child of this one: its own peak.
+    children = ChildSampler(period=0.1).start()
     profiler = None
     if args.profile_out:
         import cProfile
@@ -450,17 +599,23 @@ def phase_project(args: argparse.Namespace) -> dict[str, Any]:
         states = dict(session.execute(
             select(OutboxItem.state, func.count(OutboxItem.id)).group_by(OutboxItem.state)
         ).all())
-    app.close()  # stops the parse process, so that its peak memory is counted below
+    children.stop()  # the last sample, while the parse process still runs
+    app.close()  # stops the parse process, so that RUSAGE_CHILDREN counts it below
+    # The old figure: ru_maxrss of the ended children, this process's pre-exec peak included.
+    children_ru_maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    children_peak = children.peak()
     return {
         "mails": summary.total, "outcomes": dict(summary.outcomes), "tickets": tickets,
         "notices_sent": delivery.sent, "notices_failed": delivery.failed,
         "notices_retried": delivery.retried, "outbox_states": states,
         "build_app_seconds": t1 - t0, "seconds": t2 - t1,
-        "rss_after_imports_mib": rss_imports, "peak_rss_mib": _rss_mib(),
-        "cpu_seconds": _cpu_seconds(),
-        # The parse process (`[worker] parse_processes`), a child of this one.
+        **memory.figures(), "cpu_seconds": _cpu_seconds(),
+        # The parse process: the largest child's VmHWM (the resource tracker is smaller).
         "children_peak_rss_mib":
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+            children_ru_maxrss if children_peak is None else children_peak,
+        "children_rss_method": "ru_maxrss" if children_peak is None else "proc_hwm",
+        "children_ru_maxrss_mib": children_ru_maxrss,
+        "children": sorted(children.children.values(), key=lambda c: -c["peak_rss_mib"]),
     }
 
 
@@ -766,6 +921,29 @@ def _row(label: str, seconds: float | None = None, rate: float | None = None,
             f"{cell(peak, '.1f', 11)}{cell(imports, '.1f', 13)}").rstrip()
 
 
+def _memory_note(result: dict[str, Any]) -> list[str]:
+    """How the memory columns were measured (the methods the phases report), wrapped."""
+    import textwrap
+
+    phases = [result["bare"], *(r[k] for r in result["rounds"] for k in ("floor", "project"))]
+    own = {ph.get("rss_method", "ru_maxrss") for ph in phases}
+    children = {r["project"].get("children_rss_method", "ru_maxrss") for r in result["rounds"]}
+    if own == {"proc_hwm"}:
+        note = ("peak MiB: the phase process's VmHWM since its imports (reset there through "
+                "/proc/PID/clear_refs); MiB@imports: its VmRSS then.")
+    else:
+        note = ("peak MiB and MiB@imports: ru_maxrss (clear_refs refused), which includes "
+                "the orchestrator's peak from before the exec.")
+    if children == {"proc_hwm"}:
+        note += (" Parse process: its own VmHWM from its exec on, read every 0.1 s and "
+                 "before app.close().")
+    else:
+        note += (" Parse process: RUSAGE_CHILDREN ru_maxrss, which includes the project "
+                 "process's peak from before the exec.")
+    return textwrap.wrap(f"({note})", width=86, initial_indent="  ",
+                         subsequent_indent="   ")
+
+
 def report(result: dict[str, Any]) -> str:
     n, f, fl, p = result["n"], result["fill"], result["floor"], result["project"]
     b = result["bare"]
@@ -795,6 +973,7 @@ def report(result: dict[str, Any]) -> str:
         _row("  build_app (not counted)", p["build_app_seconds"]),
         f"  rounds, floor / project mails/s: {per_round}",
         "  (peak MiB of the project: the highest of all rounds)",
+        *_memory_note(result),
         "",
         f"  project / floor: {result['ratio']:.1%}  (target >= {result['target_ratio']:.0%});"
         f" bare / floor: {b['ratio']:.1%}",
