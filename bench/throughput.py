@@ -419,7 +419,6 @@ class ChildSampler:
             self._own_cmdline: bytes | None = Path("/proc/self/cmdline").read_bytes()
         except OSError:
             self._own_cmdline = None
-        self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="child-rss-sampler",
                                         daemon=True)
@@ -436,26 +435,35 @@ class ChildSampler:
     def sample(self) -> None:
         if self._own_cmdline is None:
             return
-        with self._lock:
-            for pid in sorted(_child_pids()):
-                try:
-                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-                    comm = Path(f"/proc/{pid}/comm").read_text().strip()
-                except OSError:
-                    continue  # gone
-                if not cmdline or cmdline == self._own_cmdline:
-                    continue  # a zombie, or not exec'd yet: its memory is still ours
-                figures = _proc_rss_mib(pid)
-                if figures is None:
+        for pid in sorted(_child_pids()):
+            entry = self.children.get(pid)
+            if entry is None:
+                entry = self._first_look(pid)
+                if entry is None:
                     continue
-                hwm, rss = figures
-                entry = self.children.setdefault(pid, {
-                    "pid": pid, "comm": comm,
-                    "cmdline": cmdline.replace(b"\0", b" ").decode(errors="replace").strip()[:300],
-                    "peak_rss_mib": hwm, "samples": 0})
-                entry["peak_rss_mib"] = max(entry["peak_rss_mib"], hwm)
-                entry["last_rss_mib"] = rss
-                entry["samples"] += 1
+            figures = _proc_rss_mib(pid)
+            if figures is None:
+                continue  # gone
+            hwm, rss = figures
+            entry["peak_rss_mib"] = max(entry["peak_rss_mib"], hwm)
+            entry["last_rss_mib"] = rss
+            entry["samples"] += 1
+
+    def _first_look(self, pid: int) -> dict[str, Any] | None:
+        """A new child's entry, once it has exec'd; its command line is read only then."""
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            comm = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            return None  # gone
+        if not cmdline or cmdline == self._own_cmdline:
+            return None  # a zombie, or not exec'd yet: its memory is still ours
+        entry: dict[str, Any] = {
+            "pid": pid, "comm": comm,
+            "cmdline": cmdline.replace(b"\0", b" ").decode(errors="replace").strip()[:300],
+            "peak_rss_mib": 0.0, "samples": 0}
+        self.children[pid] = entry
+        return entry
 
     def stop(self) -> None:
         """A last sample, then the thread stops: call it while the children still run."""
@@ -465,7 +473,8 @@ class ChildSampler:
         self.sample()
 
     def peak(self) -> float | None:
-        return max((c["peak_rss_mib"] for c in self.children.values()), default=None)
+        return max((c["peak_rss_mib"] for c in self.children.values() if c["samples"]),
+                   default=None)
 
 
 def phase_floor(args: argparse.Namespace) -> dict[str, Any]:
