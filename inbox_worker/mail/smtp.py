@@ -129,8 +129,20 @@ class _SmtpConnection:
 
     async def send(self, raw: bytes, *, sender: str, recipient: str) -> None:
         smtp = await self._connected()
+        limit = self.settings.timeout
         try:
-            await smtp.sendmail(sender, [recipient], raw)
+            # One deadline for the whole transaction (MAIL, RCPT, DATA, the message), not
+            # aiosmtplib's own per reply: each of those is a timer and a wrapper around the
+            # wait, about a tenth of the CPU a notice costs to send.
+            async with asyncio.timeout(limit):
+                await smtp.sendmail(sender, [recipient], raw, timeout=None)
+        except TimeoutError as exc:
+            # Also aiosmtplib's own SMTPTimeoutError. Where the server is in the
+            # transaction is unknown: this connection is done.
+            await self._drop()
+            raise TransientSendError(
+                f"no answer from the SMTP server within {limit:g} s"
+            ) from exc
         except aiosmtplib.SMTPRecipientsRefused as exc:
             refusal = exc.recipients[0] if exc.recipients else None
             code = refusal.code if refusal else 0

@@ -558,6 +558,78 @@ def test_async_send_raises_typed_errors(smtp_server: SmtpServer) -> None:
     assert len(smtp_server.received) == 1
 
 
+class StallingSmtpServer:
+    """A real SMTP server on 127.0.0.1 that answers until the command starting with
+    ``stall_at`` and then never again (a relay that hangs mid-transaction); it keeps every
+    connection open until it is stopped, and counts the connections."""
+
+    def __init__(self, stall_at: bytes) -> None:
+        import socket
+
+        self.stall_at = stall_at
+        self.connections = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._open: list[socket.socket] = []
+        self._stopped = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self._open.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: object) -> None:
+        import socket
+
+        assert isinstance(conn, socket.socket)
+        reader = conn.makefile("rb")
+        conn.sendall(b"220 stalling.example ESMTP\r\n")
+        try:
+            for line in reader:
+                if line.upper().startswith(self.stall_at):
+                    self._stopped.wait()
+                    return
+                if line.upper().startswith(b"EHLO"):
+                    conn.sendall(b"250-stalling.example\r\n250 8BITMIME\r\n")
+                else:
+                    conn.sendall(b"250 ok\r\n")
+        except OSError:
+            return
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._listener.close()
+        for conn in self._open:
+            conn.close()
+
+
+@pytest.mark.parametrize("stall_at", [b"MAIL", b"RCPT", b"DATA"])
+def test_a_relay_that_stops_answering_costs_one_timeout_not_a_hang(stall_at: bytes) -> None:
+    import time
+
+    server = StallingSmtpServer(stall_at)
+    settings = SmtpSettings(kind="smtp", host="127.0.0.1", port=server.port, timeout=0.5)
+    mails = [OutgoingMail(_raw(), SUPPORT, f"c{n}@example.org") for n in range(3)]
+    try:
+        started = time.monotonic()
+        outcomes = SmtpSender(settings).send_batch(mails)
+        took = time.monotonic() - started
+    finally:
+        server.stop()
+    # The whole transaction has one deadline: each mail costs at most about one timeout,
+    # and each goes on a new connection (the old one is in an unknown state).
+    assert all(isinstance(o, TransientSendError) for o in outcomes), outcomes
+    assert all("no answer from the SMTP server within 0.5 s" in str(o) for o in outcomes)
+    assert server.connections == 3
+    assert 1.4 < took < 6, took
+
+
 # -- the schema change -------------------------------------------------------------------------
 
 
