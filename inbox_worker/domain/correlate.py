@@ -32,7 +32,10 @@ def new_token(prefix: str = DEFAULT_PREFIX) -> str:
     """A fresh token such as `IW-7K3M9QX2PD`: 50 bits from `secrets`, so one ticket's token
     says nothing about another's."""
     _check_prefix(prefix)
-    body = "".join(secrets.choice(CROCKFORD) for _ in range(TOKEN_LENGTH))
+    # One draw of 50 bits, five per character (32 symbols): the same tokens as a draw per
+    # character, without ten calls into the system's random source per ticket.
+    bits = secrets.randbits(5 * TOKEN_LENGTH)
+    body = "".join(CROCKFORD[(bits >> (5 * i)) & 31] for i in range(TOKEN_LENGTH))
     return f"{prefix.upper()}-{body}"
 
 
