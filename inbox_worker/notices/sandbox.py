@@ -30,8 +30,8 @@ class NoticeSandbox(ImmutableSandboxedEnvironment):
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         # Jinja chains a template's globals onto the environment's (a ChainMap, so that a
         # later change to the environment's shows through), and copies that chain into a
-        # dict on every render, slowly. Ours never change once the filters are set: a
-        # plain dict, copied at C speed.
+        # dict on every render, slowly. Nothing changes the environment's globals once
+        # `make_environment` has built it: a plain dict, copied at C speed.
         return {**self.globals, **(d or {})}
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
