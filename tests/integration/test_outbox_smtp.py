@@ -588,18 +588,18 @@ class StallingSmtpServer:
         import socket
 
         assert isinstance(conn, socket.socket)
-        reader = conn.makefile("rb")
-        conn.sendall(b"220 stalling.example ESMTP\r\n")
         try:
-            for line in reader:
-                if line.upper().startswith(self.stall_at):
-                    self._stopped.wait()
-                    return
-                if line.upper().startswith(b"EHLO"):
-                    conn.sendall(b"250-stalling.example\r\n250 8BITMIME\r\n")
-                else:
-                    conn.sendall(b"250 ok\r\n")
-        except OSError:
+            with conn.makefile("rb") as reader:
+                conn.sendall(b"220 stalling.example ESMTP\r\n")
+                for line in reader:
+                    if line.upper().startswith(self.stall_at):
+                        self._stopped.wait()
+                        return
+                    if line.upper().startswith(b"EHLO"):
+                        conn.sendall(b"250-stalling.example\r\n250 8BITMIME\r\n")
+                    else:
+                        conn.sendall(b"250 ok\r\n")
+        except (OSError, ValueError):  # the test stopped the server under our feet
             return
 
     def stop(self) -> None:
