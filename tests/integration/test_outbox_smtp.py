@@ -7,8 +7,10 @@ each notice once. The received mails are parsed and checked as a customer's clie
 
 from __future__ import annotations
 
+import socket
 import ssl
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -564,8 +566,6 @@ class StallingSmtpServer:
     connection open until it is stopped, and counts the connections."""
 
     def __init__(self, stall_at: bytes) -> None:
-        import socket
-
         self.stall_at = stall_at
         self.connections = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -584,10 +584,7 @@ class StallingSmtpServer:
             self._open.append(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
-    def _serve(self, conn: object) -> None:
-        import socket
-
-        assert isinstance(conn, socket.socket)
+    def _serve(self, conn: socket.socket) -> None:
         try:
             with conn.makefile("rb") as reader:
                 conn.sendall(b"220 stalling.example ESMTP\r\n")
@@ -611,8 +608,6 @@ class StallingSmtpServer:
 
 @pytest.mark.parametrize("stall_at", [b"MAIL", b"RCPT", b"DATA"])
 def test_a_relay_that_stops_answering_costs_one_timeout_not_a_hang(stall_at: bytes) -> None:
-    import time
-
     server = StallingSmtpServer(stall_at)
     settings = SmtpSettings(kind="smtp", host="127.0.0.1", port=server.port, timeout=0.5)
     mails = [OutgoingMail(_raw(), SUPPORT, f"c{n}@example.org") for n in range(3)]
