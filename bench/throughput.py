@@ -482,6 +482,7 @@ def phase_floor(args: argparse.Namespace) -> dict[str, Any]:
     from imapclient import IMAPClient
 
     memory = PhaseMemory()
+    machine_before = _machine_busy()
     started = time.perf_counter()
     parsed = 0
     with IMAPClient("127.0.0.1", port=args.imap_port, ssl=False, timeout=60) as client:
@@ -496,7 +497,71 @@ def phase_floor(args: argparse.Namespace) -> dict[str, Any]:
             del batch
     seconds = time.perf_counter() - started
     return {"mails": parsed, "seconds": seconds, **memory.figures(),
-            "cpu_seconds": _cpu_seconds()}
+            "cpu_seconds": _cpu_seconds(),
+            "busy_cores": _busy_cores(machine_before, seconds)}
+
+
+def _machine_busy() -> tuple[float, float] | None:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat: the
+    difference over a phase shows how many cores everything (Dovecot, the SMTP server and
+    the phase's own processes) kept busy."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    ticks = [int(value) for value in fields[:8]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    hertz = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - idle) / hertz, sum(ticks) / hertz
+
+
+def _busy_cores(before: tuple[float, float] | None, seconds: float) -> float | None:
+    after = _machine_busy()
+    if before is None or after is None or seconds <= 0:
+        return None
+    return (after[0] - before[0]) / seconds
+
+
+class ThreadCpu:
+    """CPU seconds of each thread of this process that ends while it is installed (by
+    name, a "+" added where names repeat), for the report: which thread holds the
+    interpreter's lock how long."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._run = threading.Thread.run
+        cpu = self
+
+        def run(self: threading.Thread) -> None:
+            try:
+                cpu._run(self)
+            finally:
+                name = self.name
+                while name in cpu.seconds:
+                    name += "+"
+                cpu.seconds[name] = time.thread_time()
+
+        threading.Thread.run = run  # type: ignore[method-assign,assignment]
+
+    def still_running(self) -> None:
+        """Add the threads that have not ended (the parse pool's result reader ends only
+        with the pool): their CPU so far, from /proc/self/task."""
+        hertz = os.sysconf("SC_CLK_TCK")
+        for thread in threading.enumerate():
+            if thread is threading.main_thread() or thread.native_id is None:
+                continue
+            try:
+                stat = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            name = thread.name
+            while name in self.seconds:
+                name += "+"
+            self.seconds[name] = (int(fields[11]) + int(fields[12])) / hertz
+
+    def uninstall(self) -> None:
+        threading.Thread.run = self._run  # type: ignore[method-assign]
 
 
 def _cpu_seconds() -> float:
@@ -595,11 +660,18 @@ def phase_project(args: argparse.Namespace) -> dict[str, Any]:
         profiler = cProfile.Profile()
     t0 = time.perf_counter()
     app = build_app(settings)
+    threads = ThreadCpu()
+    main_cpu = time.thread_time()
+    machine_before = _machine_busy()
     t1 = time.perf_counter()
     if profiler:
         profiler.enable()
     summary, delivery = app.poll_and_deliver()
     t2 = time.perf_counter()
+    busy_cores = _busy_cores(machine_before, t2 - t1)
+    threads.seconds["MainThread"] = time.thread_time() - main_cpu
+    threads.still_running()
+    threads.uninstall()
     if profiler:
         profiler.disable()
         profiler.dump_stats(args.profile_out)
@@ -619,6 +691,7 @@ def phase_project(args: argparse.Namespace) -> dict[str, Any]:
         "notices_retried": delivery.retried, "outbox_states": states,
         "build_app_seconds": t1 - t0, "seconds": t2 - t1,
         **memory.figures(), "cpu_seconds": _cpu_seconds(),
+        "busy_cores": busy_cores, "thread_cpu_seconds": threads.seconds,
         # The parse process: the largest child's VmHWM (the resource tracker is smaller).
         "children_peak_rss_mib":
             children_ru_maxrss if children_peak is None else children_peak,
@@ -953,6 +1026,24 @@ def _memory_note(result: dict[str, Any]) -> list[str]:
                          subsequent_indent="   ")
 
 
+def _cpu_notes(result: dict[str, Any]) -> list[str]:
+    """Where the median round's CPU went: the machine's busy cores during each phase
+    (Dovecot included) and the project's threads (the worker's process holds one
+    interpreter lock: the sum of its threads bounds it)."""
+    fl, p = result["floor"], result["project"]
+    lines = []
+    if fl.get("busy_cores") is not None and p.get("busy_cores") is not None:
+        lines.append(f"  machine busy (all processes, Dovecot's included): floor "
+                     f"{fl['busy_cores']:.2f} cores, project {p['busy_cores']:.2f} cores")
+    threads = p.get("thread_cpu_seconds") or {}
+    if threads:
+        shown = sorted(threads.items(), key=lambda item: -item[1])
+        lines.append("  project's process by thread (CPU s): " + ", ".join(
+            f"{name} {seconds:.2f}" for name, seconds in shown if seconds >= 0.01)
+            + f"; of {p['seconds']:.2f} s")
+    return lines
+
+
 def report(result: dict[str, Any]) -> str:
     n, f, fl, p = result["n"], result["fill"], result["floor"], result["project"]
     b = result["bare"]
@@ -991,6 +1082,7 @@ def report(result: dict[str, Any]) -> str:
         *(f"  {name:<18}{ph['cpu_seconds']:>17.2f}{ph['smtp_server_cpu_seconds']:>14.2f}"
           f"{(ph['cpu_seconds'] + ph['smtp_server_cpu_seconds']) / n * 1000:>20.2f}"
           for name, ph in (("floor", fl), ("bare", b), ("project", p))),
+        *_cpu_notes(result),
         "",
         f"  tickets {p['tickets']}, outcomes {p['outcomes']}, acks received "
         f"{p['acks_received']}, outbox {p['outbox_states']}",
