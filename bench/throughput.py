@@ -510,9 +510,11 @@ def _machine_busy() -> tuple[float, float] | None:
     except OSError:
         return None
     ticks = [int(value) for value in fields[:8]]
-    idle = ticks[3] + ticks[4]  # idle + iowait
+    # user, nice, system, irq, softirq; not idle, iowait or steal (time the hypervisor
+    # gave to other machines).
+    busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]
     hertz = os.sysconf("SC_CLK_TCK")
-    return (sum(ticks) - idle) / hertz, sum(ticks) / hertz
+    return busy / hertz, sum(ticks) / hertz
 
 
 def _busy_cores(before: tuple[float, float] | None, seconds: float) -> float | None:
