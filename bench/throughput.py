@@ -501,8 +501,8 @@ def phase_floor(args: argparse.Namespace) -> dict[str, Any]:
             "busy_cores": _busy_cores(machine_before, seconds)}
 
 
-def _machine_busy() -> tuple[float, float] | None:
-    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat: the
+def _machine_busy() -> float | None:
+    """Busy CPU seconds of the whole machine since boot, from /proc/stat: the
     difference over a phase shows how many cores everything (Dovecot, the SMTP server and
     the phase's own processes) kept busy."""
     try:
@@ -513,15 +513,14 @@ def _machine_busy() -> tuple[float, float] | None:
     # user, nice, system, irq, softirq; not idle, iowait or steal (time the hypervisor
     # gave to other machines).
     busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]
-    hertz = os.sysconf("SC_CLK_TCK")
-    return busy / hertz, sum(ticks) / hertz
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
-def _busy_cores(before: tuple[float, float] | None, seconds: float) -> float | None:
+def _busy_cores(before: float | None, seconds: float) -> float | None:
     after = _machine_busy()
     if before is None or after is None or seconds <= 0:
         return None
-    return (after[0] - before[0]) / seconds
+    return (after - before) / seconds
 
 
 class ThreadCpu:
