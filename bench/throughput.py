@@ -516,6 +516,12 @@ def _machine_busy() -> float | None:
     return busy / os.sysconf("SC_CLK_TCK")
 
 
+def _stat_cpu_seconds(stat_path: str) -> float:
+    """User + system CPU seconds of a process or thread, from its /proc/.../stat."""
+    fields = Path(stat_path).read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _busy_cores(before: float | None, seconds: float) -> float | None:
     after = _machine_busy()
     if before is None or after is None or seconds <= 0:
@@ -537,29 +543,26 @@ class ThreadCpu:
             try:
                 cpu._run(self)
             finally:
-                name = self.name
-                while name in cpu.seconds:
-                    name += "+"
-                cpu.seconds[name] = time.thread_time()
+                cpu.seconds[cpu._unused_name(self.name)] = time.thread_time()
 
         threading.Thread.run = run  # type: ignore[method-assign,assignment]
 
     def still_running(self) -> None:
         """Add the threads that have not ended (the parse pool's result reader ends only
         with the pool): their CPU so far, from /proc/self/task."""
-        hertz = os.sysconf("SC_CLK_TCK")
         for thread in threading.enumerate():
             if thread is threading.main_thread() or thread.native_id is None:
                 continue
             try:
-                stat = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
+                seconds = _stat_cpu_seconds(f"/proc/self/task/{thread.native_id}/stat")
             except OSError:
                 continue
-            fields = stat.rsplit(")", 1)[1].split()
-            name = thread.name
-            while name in self.seconds:
-                name += "+"
-            self.seconds[name] = (int(fields[11]) + int(fields[12])) / hertz
+            self.seconds[self._unused_name(thread.name)] = seconds
+
+    def _unused_name(self, name: str) -> str:
+        while name in self.seconds:
+            name += "+"
+        return name
 
     def uninstall(self) -> None:
         threading.Thread.run = self._run  # type: ignore[method-assign]
@@ -820,8 +823,7 @@ class PostfixSink:
 
     def cpu_seconds(self) -> float:
         assert self._process is not None
-        fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return _stat_cpu_seconds(f"/proc/{self._process.pid}/stat")
 
 
 def fill(dovecot: Any, user: str, seed: int, n: int) -> dict[str, Any]:
