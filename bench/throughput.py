@@ -988,9 +988,11 @@ def _round(args: argparse.Namespace, number: int, dovecot: Any, user: str, commo
     where = f"round {number}: "
     if project["tickets"] != args.n:
         problems.append(f"{where}{project['tickets']} tickets stored, expected {args.n}")
-    if project["acks_received"] != args.n:
+    # Each new ticket: the customer's acknowledgement and an alert to each technician.
+    expected_mails = args.n * (1 + len(TECHNICIANS))
+    if project["acks_received"] != expected_mails:
         problems.append(f"{where}the SMTP server received {project['acks_received']} "
-                        f"acknowledgements, expected {args.n}")
+                        f"mails, expected {expected_mails} (acknowledgements and alerts)")
     if left != 0 or moved != args.n:
         problems.append(f"{where}INBOX holds {left} and Processed {moved} after the pass")
     return {"round": number, "floor": floor, "project": project,

@@ -20,10 +20,10 @@ from inbox_worker.mail.maildir import MaildirSource
 from inbox_worker.mail.smtp import MailSender, SendSession, make_sender
 from inbox_worker.mail.source import MailSource
 from inbox_worker.notices.render import NoticeRenderer
+from inbox_worker.service.delivery import DeliverySummary, default_worker_id, deliver_due
 from inbox_worker.service.ingest import Ingestor
 from inbox_worker.service.mailbox_run import PassSummary, process_mailbox
-from inbox_worker.service.notify import Notifier
-from inbox_worker.service.outbox import DeliverySummary, default_worker_id, deliver_due
+from inbox_worker.service.outbox import Outbox
 from inbox_worker.service.parse_pool import ParsePool
 from inbox_worker.service.time_rules import RulesSummary, apply_time_rules
 from inbox_worker.store.database import make_engine, make_session_factory, upgrade_schema
@@ -64,7 +64,7 @@ class App:
     engine: Engine
     sessions: sessionmaker[Session]
     renderer: NoticeRenderer
-    notifier: Notifier
+    outbox: Outbox
     ingestor: Ingestor
     clock: Clock
     parse_pool: ParsePool | None = None
@@ -155,7 +155,7 @@ class App:
         return summary, sum(delivered, DeliverySummary()) + self.send_due_notices()
 
     def apply_time_rules(self) -> RulesSummary:
-        return apply_time_rules(self.sessions, self.settings, self.clock(), self.notifier)
+        return apply_time_rules(self.sessions, self.settings, self.clock(), self.outbox)
 
     def close(self) -> None:
         if self.parse_pool is not None:
@@ -168,13 +168,13 @@ def build_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     upgrade_schema(engine)
     sessions = make_session_factory(engine)
     renderer = NoticeRenderer(settings.templates_dir)
-    notifier = Notifier(settings, renderer)
+    outbox = Outbox(settings, renderer)
     return App(
         settings=settings,
         engine=engine,
         sessions=sessions,
         renderer=renderer,
-        notifier=notifier,
-        ingestor=Ingestor(settings, sessions, notifier),
+        outbox=outbox,
+        ingestor=Ingestor(settings, sessions, outbox),
         clock=clock,
     )

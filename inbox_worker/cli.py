@@ -19,13 +19,16 @@ from typing import Any
 from inbox_worker import __version__
 from inbox_worker.app import App, build_app, fixed_clock, system_clock
 from inbox_worker.config import Settings, load_settings
+from inbox_worker.domain.targets import TargetView
 from inbox_worker.errors import ConfigError, InboxWorkerError, UnknownTicketError
 from inbox_worker.mail.maildir import RawSource
 from inbox_worker.notices.render import NoticeRenderer, kind_from_name
-from inbox_worker.service import quarantine, views
-from inbox_worker.service.outbox import conversation, notice_context
+from inbox_worker.service import quarantine, targets, views
+from inbox_worker.service.conversation import conversation, notice_context
+from inbox_worker.service.digest import send_digest
 from inbox_worker.service.report import add_report_parser, cmd_report
 from inbox_worker.store import repository as repo
+from inbox_worker.store.models import Ticket
 from inbox_worker.worker import Worker, print_progress
 
 NOW_ENV = "INBOX_WORKER_NOW"
@@ -90,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     preview = template_commands.add_parser("preview", help="render one template")
     preview.add_argument("name")
     preview.add_argument("--ticket")
+    digest = commands.add_parser("digest", help="the technicians' daily digest")
+    digest_commands = digest.add_subparsers(dest="digest_command", required=True,
+                                            metavar="ACTION")
+    digest_send = digest_commands.add_parser(
+        "send", help="send today's digest now (once a day; also when the daily one is off)")
+    digest_send.add_argument("--force", action="store_true",
+                             help="send even if today's digest went already")
+    digest_send.add_argument("--json", action="store_true")
     add_report_parser(commands)
     return parser
 
@@ -163,12 +174,27 @@ def cmd_rules(app: App, args: argparse.Namespace) -> int:
     summary = app.apply_time_rules()
     delivery = app.send_due_notices()
     data = {"auto_closed": summary.auto_closed, "started": summary.started,
-            "notices_sent": delivery.sent}
+            "escalated": summary.escalated, "notices_sent": delivery.sent}
     if getattr(args, "json", False):
         emit(data)
     else:
         print(f"{summary.auto_closed} auto-closed, {summary.started} scheduled started, "
-              f"{delivery.sent} notice(s) sent")
+              f"{summary.escalated} escalated, {delivery.sent} mail(s) sent")
+    return 0
+
+
+def cmd_digest(app: App, args: argparse.Namespace) -> int:
+    result = send_digest(app.sessions, app.outbox, app.clock(), force=args.force)
+    delivery = app.send_due_notices()
+    data = {"day": result.day.isoformat(), "queued": result.queued,
+            "already_sent": result.already_sent, "mails_sent": delivery.sent}
+    if args.json:
+        emit(data)
+    elif result.already_sent:
+        print(f"the digest of {result.day} went already (--force sends another)")
+    else:
+        print(f"digest of {result.day}: {result.queued} recipient(s), "
+              f"{delivery.sent} mail(s) sent")
     return 0
 
 
@@ -237,7 +263,7 @@ def cmd_run(app: App, args: argparse.Namespace) -> int:
 def cmd_queue(app: App, args: argparse.Namespace) -> int:
     with app.sessions() as session:
         tickets = repo.queue(session)
-        rows = [views.ticket_json(t, i) for i, t in enumerate(tickets, start=1)]
+        rows = [views.ticket_json(t, i, _targets(app, t)) for i, t in enumerate(tickets, start=1)]
     if args.json:
         emit(rows)
     else:
@@ -250,14 +276,15 @@ def cmd_tickets(app: App, args: argparse.Namespace) -> int:
         positions = repo.queue_positions(session)
         if args.tickets_command == "list":
             tickets = repo.list_tickets(session, args.status)
-            rows = [views.ticket_json(t, positions.get(t.id)) for t in tickets]
+            rows = [views.ticket_json(t, positions.get(t.id), _targets(app, t)) for t in tickets]
             if args.json:
                 emit(rows)
             else:
                 _print_tickets(rows)
             return 0
         ticket = repo.find_ticket(session, args.ref)
-        detail = views.ticket_detail_json(session, ticket, positions.get(ticket.id))
+        detail = views.ticket_detail_json(session, ticket, positions.get(ticket.id),
+                                          _targets(app, ticket))
     if args.json:
         emit(detail)
     else:
@@ -301,6 +328,10 @@ def cmd_quarantine(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+def _targets(app: App, ticket: Ticket) -> TargetView:
+    return targets.view(ticket, app.settings.targets, app.clock())
+
+
 def _summary_line(total: int, outcomes: dict[str, int]) -> str:
     parts = ", ".join(f"{count} {name}" for name, count in sorted(outcomes.items()))
     return f"{total} mail(s) processed" + (f": {parts}" if parts else "")
@@ -342,6 +373,7 @@ HANDLERS = {
     "rules": cmd_rules,
     "templates": cmd_templates,
     "report": cmd_report,
+    "digest": cmd_digest,
 }
 
 

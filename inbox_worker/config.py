@@ -17,6 +17,12 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from inbox_worker.domain.targets import (
+    DEFAULT_FIRST_RESPONSE_HOURS,
+    DEFAULT_RESOLUTION_HOURS,
+    BusinessHours,
+    TargetHours,
+)
 from inbox_worker.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config/inbox-worker.toml")
@@ -139,6 +145,21 @@ class PolicySettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """Who hears of what (PRODUCT.md section 4a). Empty recipient lists mean: every
+    technician."""
+
+    recipients: tuple[str, ...] = ()
+    escalation: tuple[str, ...] = ()
+    attach_max_bytes: int = 10 * 1024 * 1024
+    digest_recipients: tuple[str, ...] = ()
+    digest_at: str = "08:00"  # local time of the daily digest; "" turns it off
+    timezone: str = "UTC"
+    # Messages of the conversation an alert shows before the new one.
+    conversation_messages: int = 5
+
+
+@dataclass(frozen=True)
 class Settings:
     support: SupportSettings = field(default_factory=SupportSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -147,6 +168,8 @@ class Settings:
     technicians: TechnicianSettings = field(default_factory=TechnicianSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
     notices: NoticeSettings = field(default_factory=NoticeSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    targets: TargetHours = field(default_factory=TargetHours)
     templates_dir: Path = Path("templates")
     poll_interval: float = 30.0
     # Child processes that parse the next batch of a backlog while this one is stored
@@ -191,6 +214,8 @@ KNOWN_SECTIONS = {
     "templates",
     "worker",
     "notices",
+    "alerts",
+    "targets",
 }
 
 
@@ -199,6 +224,7 @@ def settings_from_dict(data: dict[str, Any], *, source: Path | None = None) -> S
     if unknown:
         raise ConfigError(f"unknown section(s): {', '.join(sorted(unknown))}")
     support = _support(_section(data, "support"))
+    alerts = _alerts(_section(data, "alerts"))
     return Settings(
         support=support,
         database=DatabaseSettings(
@@ -214,6 +240,8 @@ def settings_from_dict(data: dict[str, Any], *, source: Path | None = None) -> S
             acknowledgements_per_hour=_int(_section(data, "notices"),
                                            "acknowledgements_per_hour", 2, "notices"),
         ),
+        alerts=alerts,
+        targets=_targets(_section(data, "targets"), alerts.timezone),
         templates_dir=Path(_str(_section(data, "templates"), "dir", "templates", "templates")),
         poll_interval=_number(_section(data, "worker"), "poll_interval", 30.0, "worker"),
         parse_processes=_int(_section(data, "worker"), "parse_processes", 1, "worker"),
@@ -411,4 +439,85 @@ def _policy(section: dict[str, Any]) -> PolicySettings:
     return PolicySettings(
         auto_close_days=_int(section, "auto_close_days", 30, "policy"),
         reopen_days=_int(section, "reopen_days", 30, "policy"),
+    )
+
+
+def _addresses(section: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    raw = section.get(key, [])
+    if not isinstance(raw, list) or not all(isinstance(a, str) for a in raw):
+        raise ConfigError(f"[{where}] {key} must be a list of addresses")
+    return tuple(dict.fromkeys(_address(a, f"[{where}] {key}") for a in raw))
+
+
+def _zone(name: str, what: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{what} {name!r} is not a known time zone") from exc
+    return name
+
+
+def _clock_time(value: str, what: str) -> str:
+    hours, colon, minutes = value.strip().partition(":")
+    if not (colon and hours.isdigit() and minutes.isdigit() and len(minutes) == 2
+            and int(hours) < 24 and int(minutes) < 60):
+        raise ConfigError(f"{what} must be a time of day as HH:MM (or \"\" for none)")
+    return f"{int(hours):02d}:{minutes}"
+
+
+def _alerts(section: dict[str, Any]) -> AlertSettings:
+    digest_at = _str(section, "digest_at", AlertSettings.digest_at, "alerts").strip()
+    return AlertSettings(
+        recipients=_addresses(section, "recipients", "alerts"),
+        escalation=_addresses(section, "escalation", "alerts"),
+        attach_max_bytes=_int(section, "attach_max_bytes", AlertSettings.attach_max_bytes,
+                              "alerts"),
+        digest_recipients=_addresses(section, "digest_recipients", "alerts"),
+        digest_at=_clock_time(digest_at, "[alerts] digest_at") if digest_at else "",
+        timezone=_zone(_str(section, "timezone", "UTC", "alerts"), "[alerts] timezone"),
+        conversation_messages=_int(section, "conversation_messages",
+                                   AlertSettings.conversation_messages, "alerts"),
+    )
+
+
+def _hours_per_priority(section: dict[str, Any], key: str, default: dict[str, float]
+                        ) -> dict[str, float]:
+    value = section.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[targets] {key} must be a table of priority = hours")
+    unknown = set(value) - set(default)
+    if unknown:
+        raise ConfigError(f"[targets] {key}: unknown priority {sorted(unknown)[0]!r} "
+                          f"(use {', '.join(default)})")
+    hours = dict(default)
+    for priority, amount in value.items():
+        if isinstance(amount, bool) or not isinstance(amount, int | float) or amount < 0:
+            raise ConfigError(f"[targets] {key}.{priority} must be a number of hours >= 0 "
+                              "(0: no target)")
+        hours[priority] = float(amount)
+    return hours
+
+
+def _targets(section: dict[str, Any], timezone: str) -> TargetHours:
+    """Business hours are read in the alerts' time zone ([alerts] timezone), unless they
+    name their own."""
+    business = section.get("business_hours")
+    hours: BusinessHours | None = None
+    if business is not None:
+        if not isinstance(business, dict):
+            raise ConfigError("[targets] business_hours must be a table: "
+                              '{ days = "mon-fri", start = "09:00", end = "17:00" }')
+        zone = business.get("timezone", timezone)
+        try:
+            hours = BusinessHours.parse(
+                str(business.get("days", "mon-fri")), str(business.get("start", "09:00")),
+                str(business.get("end", "17:00")), str(zone),
+            )
+        except ValueError as exc:
+            raise ConfigError(f"[targets] business_hours: {exc}") from exc
+    return TargetHours(
+        first_response=_hours_per_priority(section, "first_response",
+                                           dict(DEFAULT_FIRST_RESPONSE_HOURS)),
+        resolution=_hours_per_priority(section, "resolution", dict(DEFAULT_RESOLUTION_HOURS)),
+        business_hours=hours,
     )

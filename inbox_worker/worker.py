@@ -1,4 +1,5 @@
-"""The long-running worker: watch the mailbox, send due notices, apply the time rules.
+"""The long-running worker: watch the mailbox, send due notices, apply the time rules,
+send the daily digest.
 
 One loop in one process. The mailbox is watched with IMAP IDLE where the server offers it
 (renewed before servers drop it), otherwise polled. A server that goes away (IMAP, SMTP or
@@ -22,6 +23,7 @@ import schedule
 from inbox_worker.app import App
 from inbox_worker.errors import MailboxError, StoreError
 from inbox_worker.mail.source import MailSource
+from inbox_worker.service.digest import digest_due, send_digest
 from inbox_worker.service.mailbox_run import process_mailbox
 
 log = logging.getLogger("inbox_worker.worker")
@@ -64,6 +66,9 @@ class Worker:
         self._source: MailSource | None = None
         self._scheduler = schedule.Scheduler()
         self._scheduler.every(RULES_EVERY_SECONDS).seconds.do(self._apply_rules)
+        # The digest's local time is looked at every minute (`schedule` knows time zones
+        # only through pytz); `send_digest` records the day, so it goes once.
+        self._scheduler.every(RULES_EVERY_SECONDS).seconds.do(self._send_digest)
 
     # -- signals -------------------------------------------------------------------------
 
@@ -83,6 +88,7 @@ class Worker:
     def run(self) -> int:
         backoff = Backoff()
         self._apply_rules()
+        self._send_digest()
         while not self.stop.is_set():
             try:
                 self._one_round()
@@ -125,9 +131,18 @@ class Worker:
 
     def _apply_rules(self) -> None:
         summary = self.app.apply_time_rules()
-        if summary.auto_closed or summary.started:
-            log.info("rules auto_closed=%d started=%d", summary.auto_closed, summary.started)
+        if summary.auto_closed or summary.started or summary.escalated:
+            log.info("rules auto_closed=%d started=%d escalated=%d", summary.auto_closed,
+                     summary.started, summary.escalated)
             self.app.send_due_notices()
+
+    def _send_digest(self) -> None:
+        alerts = self.app.settings.alerts
+        now = self.app.clock()
+        if digest_due(now, alerts.digest_at, alerts.timezone):
+            result = send_digest(self.app.sessions, self.app.outbox, now)
+            if result.queued:
+                self.app.send_due_notices()
 
     def _wait_for_mail(self) -> None:
         if self.stop.is_set():

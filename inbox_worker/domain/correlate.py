@@ -91,7 +91,7 @@ _REPLY_WORDS = (
     "re", "fwd", "fw", "aw", "wg", "sv", "vs", "vb", "vl", "antw", "antwort", "doorst",
     "tr", "réf", "ref", "rif", "r", "i", "rv", "res", "enc", "odp", "pd", "ynt", "ilt", "İlt",
     "vá", "továbbítás", "απ", "σχετ", "πρθ", "отв", "ответ", "пересл", "回复", "答复", "转发",
-    "回覆", "轉寄", "轉發", "답장", "회신", "전달",
+    "回覆", "轉寄", "轉發", "답장", "회신", "전달", "転送", "přeposlat",
 )  # fmt: skip
 _COUNTER = r"(?:\[\d+\]|\(\d+\)|\^\d+)"  # Re[2]:, Re(2):, Re^2:
 _REPLY_PREFIXES_RE = re.compile(
@@ -106,6 +106,53 @@ def strip_reply_prefixes(subject: str) -> str:
     """The subject without leading `Re:`/`Fwd:`/`AW:`/`回复:`… (repeated, `Re[2]:` too), with
     folding and runs of whitespace collapsed to single spaces."""
     return " ".join(_REPLY_PREFIXES_RE.sub("", subject).split())
+
+
+# The forward prefixes among `_REPLY_WORDS`. "VS" is Danish and Norwegian for a forward (in
+# Finnish it is a reply, but Finnish is not a language we serve).
+_FORWARD_WORDS = (
+    "fwd", "fw", "wg", "tr", "rv", "i", "vs", "vb", "vl", "doorst", "pd", "přeposlat",
+    "ilt", "İlt", "enc", "továbbítás", "πρθ", "пересл", "转发", "轉寄", "轉發", "전달", "転送",
+)  # fmt: skip
+_FORWARD_FOLDED = frozenset(w.casefold() for w in _FORWARD_WORDS)
+_ANY_PREFIX_RE = re.compile(
+    r"\s*("
+    + "|".join(sorted((re.escape(w) for w in _REPLY_WORDS), key=len, reverse=True))
+    + rf")\s*{_COUNTER}?\s*:",
+    re.IGNORECASE,
+)
+# A ticket token in brackets, any prefix (the subject is NFKC-normalised first).
+_BRACKETED_TOKEN_RE = re.compile(
+    rf"\s*[\[【]\s*[A-Za-z][A-Za-z0-9]*\s*[{re.escape(_HYPHENS)}]\s*"
+    rf"(?:[0-9A-Za-z]\s*){{{TOKEN_LENGTH}}}[\]】]"
+)
+# Italian Outlook's "I:" counts as a forward only with text after it.
+_TEXT_FOLLOWS_RE = re.compile(r"\s+\S")
+
+
+def is_forward(subject: str) -> bool:
+    """Whether the subject is a forward: among its leading prefixes (`Re:`, `AW:`, ... and
+    forward ones, several in a row, before and after one bracketed ticket token) there is
+    a forward prefix (`Fwd:`, `WG:`, `TR:`, `RV:`, `I:`, `转发:`, ...), in any case, with a
+    full-width colon too. A technician who forwards an alert has not answered the customer.
+    """
+    # NFKC turns full-width letters, brackets and colons into ASCII.
+    text = unicodedata.normalize("NFKC", subject)
+    position = 0
+    token_seen = False
+    while True:
+        prefix = _ANY_PREFIX_RE.match(text, position)
+        if prefix is not None:
+            position = prefix.end()
+            word = prefix.group(1).casefold()
+            if word in _FORWARD_FOLDED and (word != "i" or _TEXT_FOLLOWS_RE.match(text, position)):
+                return True
+            continue
+        token = None if token_seen else _BRACKETED_TOKEN_RE.match(text, position)
+        if token is None:
+            return False
+        position = token.end()
+        token_seen = True
 
 
 # --- choosing the ticket ------------------------------------------------------------------

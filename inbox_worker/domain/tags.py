@@ -14,6 +14,8 @@ The grammar, names case-insensitive, words joined by spaces or hyphens::
     #priority urgent | high | normal | low
     #category NAME            (1 to 100 characters)
     #customer ADDRESS
+    #assign me                (the sender, a technician)
+    #queue | #mine | #show REF   (commands with no ticket: a new mail to the support address)
 
 Decisions where the brief leaves room (each also noted where it is made):
 
@@ -61,7 +63,8 @@ DATE_USAGE = (
     "YYYY-MM-DD [HH:MM], YYYY-MM-DDTHH:MM or DD.MM.YYYY [HH:MM] (seconds :SS optional; "
     "a date alone means 00:00)"
 )
-TAG_USAGE = "#status, #note, #assign, #priority, #category, #customer"
+TAG_USAGE = ("#status, #note, #assign, #priority, #category, #customer; "
+             "in a new mail: #queue, #mine, #show REF")
 PRIORITY_USAGE = "urgent, high, normal, low"
 
 
@@ -108,8 +111,18 @@ class CustomerCommand:
     address: str
 
 
+@dataclass(frozen=True)
+class QueryCommand:
+    """``#queue``, ``#mine``, ``#show REF``: a technician asks, the answer comes by mail.
+    Only in a new mail with no other tag (the caller checks)."""
+
+    query: str  # queue | mine | show
+    ref: str | None = None
+
+
 Command = (
     SetStatusCommand
+    | QueryCommand
     | NoteCommand
     | AssignCommand
     | PriorityCommand
@@ -161,11 +174,13 @@ def _lines(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def parse_tags(text: str, *, now: datetime, tz: ZoneInfo, technicians: frozenset[str]) -> TagParse:
+def parse_tags(text: str, *, now: datetime, tz: ZoneInfo, technicians: frozenset[str],
+               sender: str | None = None) -> TagParse:
     """Parse the tag block at the top of a reply's new text.
 
     `now` must be aware; `tz` is the zone in which scheduled dates and times are read;
-    `technicians` are the configured technician addresses (compared case-insensitively).
+    `technicians` are the configured technician addresses (compared case-insensitively);
+    `sender` is who `#assign me` means.
 
     Every command and every error found is returned, in the order of the lines. Any error
     means the caller must change nothing, neither apply the valid commands nor relay the
@@ -174,7 +189,8 @@ def parse_tags(text: str, *, now: datetime, tz: ZoneInfo, technicians: frozenset
     if now.tzinfo is None or now.utcoffset() is None:
         # A naive clock is a programming error in the shell, not bad input: fail loudly.
         raise ValueError("now must be an aware datetime")
-    parser = _Parser(now, tz, frozenset(t.lower() for t in technicians))
+    parser = _Parser(now, tz, frozenset(t.lower() for t in technicians),
+                     (sender or "").strip().lower())
     lines = _lines(text)
     body_start = len(lines)
     found_tag = False
@@ -195,10 +211,12 @@ def parse_tags(text: str, *, now: datetime, tz: ZoneInfo, technicians: frozenset
 class _Parser:
     """Collects commands and errors over the lines of one tag block."""
 
-    def __init__(self, now: datetime, tz: ZoneInfo, technicians: frozenset[str]) -> None:
+    def __init__(self, now: datetime, tz: ZoneInfo, technicians: frozenset[str],
+                 sender: str = "") -> None:
         self.now = now
         self.tz = tz
         self.technicians = technicians
+        self.sender = sender
         self.commands: list[Command] = []
         self.errors: list[TagError] = []
         self.seen: set[str] = set()
@@ -284,6 +302,10 @@ class _Parser:
         known = ", ".join(sorted(self.technicians)) or "none are configured"
         if not arg:
             return f"#assign needs a technician's address; technicians are: {known}"
+        if arg.casefold() == "me":
+            if self.sender not in self.technicians:
+                return f"#assign me: only a technician can take a ticket; technicians are: {known}"
+            return AssignCommand(self.sender)
         address = _read_address(arg)
         if address is None:
             return f"'{arg}' is not an email address: use #assign ADDRESS; technicians are: {known}"
@@ -320,7 +342,29 @@ class _Parser:
         return CustomerCommand(address)
 
 
+    def queue(self, arg: str) -> Command | str:
+        return self._query("queue", arg)
+
+    def mine(self, arg: str) -> Command | str:
+        return self._query("mine", arg)
+
+    def show(self, arg: str) -> Command | str:
+        ref = arg.strip().strip("[]")
+        if not ref or len(ref.split()) != 1 or len(ref) > 40:
+            return "#show needs one ticket: use #show T-42 (or the ticket's token)"
+        return QueryCommand("show", ref)
+
+    @staticmethod
+    def _query(name: str, arg: str) -> Command | str:
+        if arg:
+            return f"#{name} takes nothing after it, found '{arg}'"
+        return QueryCommand(name)
+
+
 _HANDLERS = {
+    "queue": _Parser.queue,
+    "mine": _Parser.mine,
+    "show": _Parser.show,
     "status": _Parser.status,
     "note": _Parser.note,
     "assign": _Parser.assign,

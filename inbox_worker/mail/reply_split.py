@@ -43,6 +43,10 @@ _LABEL = re.compile(r"(?:> ?)*[* ]*(?:\w+ ?)?:")
 _SEPARATOR = re.compile(r"original message", re.IGNORECASE)
 # Outlook puts a line of underscores above its "From:" block; mail-parser-reply removes it.
 _OUTLOOK_SEPARATOR = re.compile(f"([^\n]){OUTLOOK_MAIL_SEPARATOR}")
+# A separator line the patterns leave just above the header they find: Outlook's line of
+# underscores right below the text (tidy removes it only after a blank line, as the library
+# does), or a quoted "> -----Original Message-----" above a quoted "> From:" block.
+_SEPARATOR_LINE = re.compile(r"(?:> ?)*(?:[_-]{32,}|-{5,} ?Original Message ?-{5,})", re.IGNORECASE)
 _BLANK_RUN = re.compile(r"\n{3,}")
 _SPACE_RUN = re.compile(r"[ \t\xa0\u200b]{9,}")
 
@@ -111,8 +115,8 @@ def _previous_line_starts(text: str, line_start: int, floor: int, count: int) ->
 
 
 def reply_text(full_text: str) -> str:
-    """The new text of a reply, without the quoted history; the whole text if there is no
-    quoted history (or nothing above it)."""
+    """The new text of a reply, without the quoted history (and a separator line just above
+    it), tidied; the whole text if there is no quoted history (or nothing above it)."""
     sample = full_text[:MAX_SEARCHED_CHARS]
     if len(full_text) > MAX_SEARCHED_CHARS and "\n" in sample:
         sample = sample[: sample.rindex("\n")]  # whole lines only
@@ -120,4 +124,8 @@ def reply_text(full_text: str) -> str:
     at = first_header_at(tidied)
     if at is None:
         return full_text
-    return tidied[:at].strip() or full_text
+    kept = tidied[:at].strip()
+    above, _, last = kept.rpartition("\n")
+    if _SEPARATOR_LINE.fullmatch(last):
+        kept = above.rstrip()
+    return kept or full_text

@@ -3,9 +3,14 @@
 Names and subjects come from customers' mails; they are reduced to one line before they
 reach a header, and addresses must be exactly one plausible address, so nothing a customer
 writes can add a header or a recipient. Headers follow RFC 3834 for automatic responses:
-`Auto-Submitted: auto-replied`, plus `X-Auto-Response-Suppress: All` for Exchange. We do not
-add `Precedence: bulk`: RFC 3834 advises against relying on it, and it makes some
-providers file a personal answer as bulk mail.
+`Auto-Submitted: auto-replied` (`auto-generated` for alerts, which answer no mail), plus
+`X-Auto-Response-Suppress: All` for Exchange. We do not add `Precedence: bulk`: RFC 3834
+advises against relying on it, and it makes some providers file a personal answer as bulk
+mail.
+
+Attachments come from customers' mails too: their names and content types are reduced to
+safe values (`attachment_filename`, `attachment_content_type`) before they reach a part's
+header, and their data is base64, which cannot contain a boundary.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ import functools
 import re
 import secrets
 import unicodedata
-from collections.abc import Sequence
+import urllib.parse
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email import base64mime
 from email.errors import HeaderParseError
@@ -28,6 +35,18 @@ from inbox_worker.notices.render import RenderedNotice
 
 LOOP_HEADER = "X-Inbox-Worker-Loop"
 NOTICE_HEADER = "X-Inbox-Worker-Notice"
+# RFC 3834: answers to a mail are auto-replied; alerts to technicians are auto-generated.
+AUTO_SUBMITTED_VALUES = ("auto-replied", "auto-generated")
+
+
+@dataclass(frozen=True)
+class OutgoingAttachment:
+    """A file sent with a notice; `filename` and `content_type` may come from any mail."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
 
 # Control characters (CR, LF, NUL, TAB...), Unicode line/paragraph separators and NEL.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -109,9 +128,14 @@ def compose_notice(
     in_reply_to: str | None,
     references: Sequence[str],
     date: datetime,
+    auto_submitted: str = "auto-replied",
+    attachments: Sequence[OutgoingAttachment] = (),
 ) -> bytes:
     """The notice as CRLF bytes ready for SMTP. Raises ValueError for an unusable address
-    or Message-ID; nothing else in the input can make it fail or add a header.
+    or Message-ID, or an `auto_submitted` other than `AUTO_SUBMITTED_VALUES`; nothing else
+    in the input can make it fail or add a header or a MIME part. With attachments the
+    message is multipart/mixed: the text (or the alternative of text and HTML), then the
+    attachments in order.
 
     Written out directly rather than through `email.message.EmailMessage`: the stdlib
     parses every header it is given into a structured object and back, which costs more
@@ -120,9 +144,13 @@ def compose_notice(
     that are not plain ASCII are RFC 2047 encoded (`_encoded_words`), and long lines are
     folded at spaces only.
     """
+    if auto_submitted not in AUTO_SUBMITTED_VALUES:
+        raise ValueError(f"not an Auto-Submitted value we send: {auto_submitted!r}")
     sender = _addr_spec(*parse_single_address(from_addr))
     recipient = _addr_spec(*parse_single_address(to_addr))
-    subject = correlate.format_subject(one_line(rendered.subject), one_line(token))
+    # A mail about no ticket (the digest, an answer to `#queue`) carries no token.
+    subject = (correlate.format_subject(one_line(rendered.subject), one_line(token)) if token
+               else one_line(rendered.subject))
     lines = [
         _address_field("From", from_name, sender),
         _address_field("To", to_name, recipient),
@@ -139,27 +167,38 @@ def compose_notice(
     if chain:
         lines.append(_id_list_field("References", chain))
     lines += [
-        "Auto-Submitted: auto-replied",
+        f"Auto-Submitted: {auto_submitted}",
         "X-Auto-Response-Suppress: All",
         f"{LOOP_HEADER}: {sender}",
         _unstructured_field(NOTICE_HEADER, one_line(kind)),
     ]
-    text = _text_part("plain", rendered.text)
-    if not rendered.html:
-        head = "\r\n".join([*lines, *text[0], "MIME-Version: 1.0"])
-        return f"{head}\r\n\r\n{text[1]}".encode("ascii")
-    html = _text_part("html", rendered.html)
-    boundary = f"=_iw_{secrets.token_hex(12)}"
-    head = "\r\n".join([
-        *lines, f'Content-Type: multipart/alternative; boundary="{boundary}"',
-        "MIME-Version: 1.0",
-    ])
+    part_head, body = _text_part("plain", rendered.text)
+    if rendered.html:
+        part_head, body = _multipart(
+            "alternative", [(part_head, body), _text_part("html", rendered.html)]
+        )
+    if attachments:
+        part_head, body = _multipart(
+            "mixed", [(part_head, body), *(_attachment_part(a) for a in attachments)]
+        )
+    head = "\r\n".join([*lines, *part_head, "MIME-Version: 1.0"])
+    return f"{head}\r\n\r\n{body}".encode("ascii")
+
+
+def _multipart(subtype: str, parts: Iterable[tuple[list[str], str]]) -> tuple[list[str], str]:
+    """The Content-Type line and the body of a multipart of `parts` (head lines, body).
+
+    Boundaries are random and start with "=_", which neither base64 nor quoted-printable
+    can write; the mixed one goes on with a letter where the alternative one has a hex
+    digit, so neither begins with the other (RFC 2046 section 5.1.1)."""
+    boundary = f"=_iw_{'mixed_' if subtype == 'mixed' else ''}{secrets.token_hex(12)}"
     # The line break before a boundary belongs to the boundary (RFC 2046), not the part.
-    parts = "".join(
-        f"--{boundary}\r\n" + "\r\n".join(part_head) + f"\r\n\r\n{body}\r\n"
-        for part_head, body in (text, html)
+    body = "".join(
+        f"--{boundary}\r\n" + "\r\n".join(part_head) + f"\r\n\r\n{part_body}\r\n"
+        for part_head, part_body in parts
     )
-    return f"{head}\r\n\r\n{parts}--{boundary}--\r\n".encode("ascii")
+    head = f'Content-Type: multipart/{subtype}; boundary="{boundary}"'
+    return [head], f"{body}--{boundary}--\r\n"
 
 
 # A display name of these characters needs no quoting (RFC 5322 atext and spaces).
@@ -296,3 +335,93 @@ def _text(body: str) -> str:
     # Bodies may hold anything printable; NUL and lone CRs are the ones that break mail.
     text = body.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     return text if text.endswith("\n") else text + "\n"
+
+
+# RFC 2045 token: printable ASCII but space and tspecials; RFC 6838 names are at most 127.
+_TOKEN = r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]{1,127}"
+_CONTENT_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}")
+# Bidirectional controls, which make "invoice\u202efdp.exe" look like "invoiceexe.pdf".
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_PATH_SEPARATORS = re.compile(r"[/\\]")
+_MAX_FILENAME = 200
+_MAX_EXTENSION = 16
+# Printable ASCII can go in a quoted-string (RFC 2045 parameter value).
+_PLAIN_FILENAME = re.compile(r"[ -~]+")
+
+
+def attachment_content_type(value: str) -> str:
+    """``type/subtype`` in lower case, or application/octet-stream for anything else (a
+    parameter, a space, a line break), and for multipart and message types, whose content
+    a reader would take for MIME parts or a mail of their own."""
+    content_type = value.strip()
+    if _CONTENT_TYPE.fullmatch(content_type) and not content_type.lower().startswith(
+        ("multipart/", "message/")
+    ):
+        return content_type.lower()
+    return "application/octet-stream"
+
+
+def attachment_filename(value: str) -> str:
+    """The name a file is sent under: one line without control or bidirectional characters,
+    the last path component, at most 200 characters (keeping a short extension), and
+    "attachment" when nothing but dots is left. Angle brackets become "_": readers (Python's
+    among them) take a name in "<...>" for an address and drop the brackets, or the name."""
+    text = value.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become "?"
+    text = text.replace("<", "_").replace(">", "_")
+    name = _PATH_SEPARATORS.split(one_line(_BIDI.sub("", text)))[-1].strip()
+    if len(name) > _MAX_FILENAME:
+        stem, dot, extension = name.rpartition(".")
+        if dot and len(extension) <= _MAX_EXTENSION:
+            name = f"{stem[: _MAX_FILENAME - len(extension) - 1].rstrip()}.{extension}"
+        else:
+            name = name[:_MAX_FILENAME].rstrip()
+    return name if name.strip(".") else "attachment"
+
+
+def _attachment_part(attachment: OutgoingAttachment) -> tuple[list[str], str]:
+    name = attachment_filename(attachment.filename)
+    content_type = attachment_content_type(attachment.content_type)
+    # `name` on Content-Type too, for readers that predate Content-Disposition.
+    return [
+        _parameter_field("Content-Type", content_type, "name", name),
+        _parameter_field("Content-Disposition", "attachment", "filename", name),
+        "Content-Transfer-Encoding: base64",
+    ], _base64(attachment.data)
+
+
+def _parameter_field(name: str, value: str, parameter: str, text: str) -> str:
+    """``name: value; parameter=text``, folded between parameters. Printable ASCII goes as
+    a quoted-string, unless it looks like an RFC 2047 encoded word (which many readers
+    decode even there, into anything); everything else RFC 2231 encoded."""
+    if _PLAIN_FILENAME.fullmatch(text) and "=?" not in text:
+        quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+        params = [f'{parameter}="{quoted}"']
+    else:
+        params = _rfc2231_sections(parameter, text)
+    words = [value, *params]
+    return _folded(name, [f"{word};" for word in words[:-1]] + words[-1:])
+
+
+def _rfc2231_sections(parameter: str, text: str) -> list[str]:
+    """``parameter*=utf-8''%XX...``, or numbered sections (``parameter*0*=``...) that each
+    fit on a folded line. Sections end between characters, since some readers (the stdlib's
+    header parser among them) decode each section alone."""
+    room = _MAX_HEADER_LINE - 2  # the folding space before, the ";" after
+    encoded = [urllib.parse.quote(char, safe="") for char in text]
+    whole = f"{parameter}*=utf-8''{''.join(encoded)}"
+    if len(whole) <= room:
+        return [whole]
+    sections: list[str] = []
+    start = current = f"{parameter}*0*=utf-8''"
+    for piece in encoded:
+        if len(current) + len(piece) > room and current != start:
+            sections.append(current)
+            start = current = f"{parameter}*{len(sections)}*="
+        current += piece
+    return [*sections, current]
+
+
+def _base64(data: bytes) -> str:
+    """Base64 in lines of 76 characters, each ended by CRLF (RFC 2045 section 6.8)."""
+    encoded = binascii.b2a_base64(data, newline=False).decode("ascii")
+    return "".join(f"{encoded[i : i + 76]}\r\n" for i in range(0, len(encoded), 76))

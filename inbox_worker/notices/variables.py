@@ -13,7 +13,12 @@ from typing import Any
 
 from inbox_worker.domain.status import NoticeKind
 
-NOTICE_KINDS: tuple[str, ...] = tuple(kind.value for kind in NoticeKind)
+# Mails to technicians and leads rather than customers: alerts (every event of section 4a,
+# told apart by `alert.event`), the daily digest, and the answer to a command by mail.
+ALERT, DIGEST, COMMAND_REPLY = "alert", "digest", "command_reply"
+INTERNAL_KINDS: tuple[str, ...] = (ALERT, DIGEST, COMMAND_REPLY)
+
+NOTICE_KINDS: tuple[str, ...] = tuple(kind.value for kind in NoticeKind) + INTERNAL_KINDS
 
 TEMPLATE_VARIABLES: dict[str, str] = {
     "ticket": (
@@ -21,9 +26,13 @@ TEMPLATE_VARIABLES: dict[str, str] = {
         "ticket.status (Open, In Progress, Answered, Closed, Scheduled, On-Hold, "
         "Customer-Reply), ticket.priority (urgent, high, normal, low), ticket.category "
         "(text or none), ticket.created_at, ticket.scheduled_for (date-time or none), "
-        "ticket.closed_at (date-time or none)"
+        "ticket.closed_at (date-time or none), ticket.assignee (address or none), "
+        "ticket.customer (address), ticket.queue_position (number or none), ticket.due_at "
+        "(the next target's deadline or none), ticket.breached (list of first_response, "
+        "resolution)"
     ),
-    "customer": "who gets the notice: customer.address, customer.name ('' when unknown)",
+    "customer": "the ticket's customer: customer.address, customer.name ('' when unknown)",
+    "recipient": "who gets an alert, digest or command reply (address); '' in notices",
     "support": "the support mailbox: support.address, support.name",
     "status": "the ticket's status after the change (same as ticket.status)",
     "text": (
@@ -36,6 +45,26 @@ TEMPLATE_VARIABLES: dict[str, str] = {
     ),
     "links": "a dict of named links (e.g. links.portal), usually empty",
     "now": "when the notice was written (UTC date-time)",
+    "alert": (
+        "alerts: alert.event (new_ticket, customer_reply, reopened, assigned, note, "
+        "escalation), alert.by (who caused it, or ''), alert.breached (escalation: the "
+        "missed targets); empty values elsewhere"
+    ),
+    "conversation": (
+        "alerts and command replies: the recent messages before the new one, oldest first, "
+        "each with .direction (in/out), .kind, .from, .at, .text"
+    ),
+    "attachments": (
+        "alerts: the customer's files, each with .filename, .content_type, .size, .size_text "
+        "(e.g. '1.2 MB') and .attached (false when over [alerts] attach_max_bytes)"
+    ),
+    "tickets": "digest and command replies: the tickets listed (each like ticket)",
+    "overdue": "digest: the tickets past a response target (each like ticket)",
+    "figures": (
+        "digest: yesterday's figures: figures.day, .new, .closed, .answered, .reopened, "
+        ".customer_replies, .breached"
+    ),
+    "command": "command replies: queue, mine or show; '' elsewhere",
 }
 
 TEMPLATE_FILTERS: dict[str, str] = {
@@ -102,7 +131,32 @@ _SAMPLE_REASON = {
 
 
 def status_after(kind: str) -> str:
-    return _STATUS_AFTER[NoticeKind(kind)]
+    return _STATUS_AFTER[NoticeKind(kind)] if kind not in INTERNAL_KINDS else "Open"
+
+
+def internal_defaults() -> dict[str, Any]:
+    """The variables only alerts, digests and command replies fill, empty: every template
+    sees every variable (a notice template reading `alert.event` gets '')."""
+    return {
+        "recipient": "",
+        "alert": {"event": "", "by": "", "breached": []},
+        "conversation": [],
+        "attachments": [],
+        "tickets": [],
+        "overdue": [],
+        "figures": {},
+        "command": "",
+    }
+
+
+def size_text(size: int) -> str:
+    """1234567 -> '1.2 MB': sizes as people read them in a list of attachments."""
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
 
 
 def sample_context(kind: str, *, minimal: bool = False) -> dict[str, Any]:
@@ -111,6 +165,8 @@ def sample_context(kind: str, *, minimal: bool = False) -> dict[str, Any]:
     `minimal` leaves every optional value empty (no customer name, no category, no reason
     where one is optional, no links): a template must render with that too.
     """
+    if kind in INTERNAL_KINDS:
+        return _internal_sample(kind, minimal=minimal)
     notice = NoticeKind(kind)
     now = SAMPLE_NOW
     status = _STATUS_AFTER[notice]
@@ -133,6 +189,11 @@ def sample_context(kind: str, *, minimal: bool = False) -> dict[str, Any]:
                 else None
             ),
             "closed_at": now if closed else None,
+            "assignee": None if minimal else "alice@example.com",
+            "customer": "jane.doe@example.org",
+            "queue_position": None,
+            "due_at": None,
+            "breached": [],
         },
         "customer": {"address": "jane.doe@example.org", "name": "" if minimal else "Jane Doe"},
         "support": {"address": "support@example.com", "name": "Example Support"},
@@ -141,4 +202,80 @@ def sample_context(kind: str, *, minimal: bool = False) -> dict[str, Any]:
         "reason": reason,
         "links": {} if minimal else {"portal": "https://support.example.com/t/IW-7K3M9QX2PD"},
         "now": now,
+        **internal_defaults(),
     }
+
+
+_SAMPLE_CUSTOMER_TEXT = """\
+Hello,
+
+the printer on the 2nd floor jams again, now on every second page. It shows error E-204.
+
+Jane"""
+
+
+def _sample_ticket(ref: str, subject: str, *, status: str = "Customer-Reply",
+                   priority: str = "high", position: int | None = 1,
+                   assignee: str | None = "alice@example.com",
+                   breached: tuple[str, ...] = ()) -> dict[str, Any]:
+    now = SAMPLE_NOW
+    return {
+        "ref": ref, "token": "IW-7K3M9QX2PD", "subject": subject, "status": status,
+        "priority": priority, "category": "hardware", "created_at": now - timedelta(days=1),
+        "scheduled_for": None, "closed_at": None, "assignee": assignee,
+        "customer": "jane.doe@example.org", "queue_position": position,
+        "due_at": now + timedelta(hours=3), "breached": list(breached),
+    }
+
+
+def _internal_sample(kind: str, *, minimal: bool) -> dict[str, Any]:
+    now = SAMPLE_NOW
+    ticket = _sample_ticket("T-42", "Printer on the 2nd floor jams",
+                            assignee=None if minimal else "alice@example.com")
+    if minimal:
+        ticket.update(category=None, due_at=None, queue_position=None, priority="normal")
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "customer": {"address": "jane.doe@example.org", "name": "" if minimal else "Jane Doe"},
+        "support": {"address": "support@example.com", "name": "Example Support"},
+        "status": ticket["status"], "text": "", "reason": None, "links": {}, "now": now,
+        **internal_defaults(),
+        "recipient": "alice@example.com",
+    }
+    conversation = [
+        {"direction": "in", "kind": "customer", "from": "jane.doe@example.org",
+         "at": now - timedelta(days=1), "text": "The printer on the 2nd floor jams."},
+        {"direction": "out", "kind": "notice", "from": "support@example.com",
+         "at": now - timedelta(hours=20), "text": "Could you tell us the error code?"},
+    ]
+    if kind == ALERT:
+        context.update(
+            text=_SAMPLE_CUSTOMER_TEXT,
+            alert={"event": "new_ticket" if minimal else "customer_reply",
+                   "by": "jane.doe@example.org", "breached": []},
+            conversation=[] if minimal else conversation,
+            attachments=[] if minimal else [
+                {"filename": "error.jpg", "content_type": "image/jpeg", "size": 182_000,
+                 "size_text": size_text(182_000), "attached": True},
+                {"filename": "scan.pdf", "content_type": "application/pdf",
+                 "size": 24_000_000, "size_text": size_text(24_000_000), "attached": False},
+            ],
+        )
+    elif kind == DIGEST:
+        queue = [] if minimal else [
+            ticket, _sample_ticket("T-43", "VPN drops every hour", status="Open",
+                                   priority="normal", position=2, assignee=None,
+                                   breached=("first_response",)),
+        ]
+        context.update(
+            tickets=queue, overdue=[t for t in queue if t["breached"]],
+            figures={"day": (now - timedelta(days=1)).date(), "new": 0 if minimal else 7,
+                     "closed": 0 if minimal else 5, "answered": 0 if minimal else 9,
+                     "reopened": 0 if minimal else 1, "customer_replies": 0 if minimal else 4,
+                     "breached": 0 if minimal else 1},
+        )
+    else:
+        context.update(command="queue" if minimal else "show",
+                       tickets=[] if minimal else [ticket],
+                       conversation=[] if minimal else conversation)
+    return context

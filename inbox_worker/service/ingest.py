@@ -36,8 +36,9 @@ from inbox_worker.errors import StoreError
 from inbox_worker.mail.authentication import sender_domain_passed
 from inbox_worker.mail.parsing import ParsedMail, parse_one
 from inbox_worker.mail.source import FetchedMail
-from inbox_worker.service.notify import Notifier
-from inbox_worker.service.outbox import RecentNotices
+from inbox_worker.service import commands
+from inbox_worker.service.outbox import Outbox
+from inbox_worker.service.rate_limits import RecentNotices
 from inbox_worker.service.technician import TechnicianMail
 from inbox_worker.service.tickets import Incoming, QueuePlaces, TicketIds, TicketWriter
 from inbox_worker.store import repository as repo
@@ -52,7 +53,7 @@ MAX_MESSAGE_ID = 900
 
 @dataclass(frozen=True)
 class IngestResult:
-    # created | threaded | duplicate | ignored | quarantined | already-processed
+    # created | threaded | command | duplicate | ignored | quarantined | already-processed
     outcome: str
     message_key: str | None = None
     detail: str = ""
@@ -71,10 +72,10 @@ class IngestResult:
 
 class Ingestor:
     def __init__(self, settings: Settings, sessions: sessionmaker[Session],
-                 notifier: Notifier) -> None:
+                 outbox: Outbox) -> None:
         self.settings = settings
         self.sessions = sessions
-        self.notifier = notifier
+        self.outbox = outbox
         self.policy = status.Policy(
             auto_close_days=settings.policy.auto_close_days,
             reopen_days=settings.policy.reopen_days,
@@ -227,7 +228,7 @@ class Ingestor:
             technicians=technicians,
             kind=kind,
         )
-        writer = TicketWriter(session, self.settings, now, self.notifier,
+        writer = TicketWriter(session, self.settings, now, self.outbox,
                               recent=lookups.recent, queue_places=lookups.queue_places,
                               ticket_ids=lookups.ticket_ids)
         incoming = Incoming(mail, message_key, fetched.key, fetched.raw, kind)
@@ -241,6 +242,16 @@ class Ingestor:
                 return IngestResult("quarantined", message_key=message_key, detail=kind.value)
             if technician is not None:
                 parsed = technician.parse(incoming)
+                if commands.is_query(parsed):
+                    refused = commands.answer_query(writer, incoming, parsed)
+                    if refused is not None:
+                        self._add_quarantine(session, fetched,
+                                             f"technician's command with bad tags: {refused}",
+                                             now, mail)
+                        return IngestResult("quarantined", message_key=message_key,
+                                            detail="bad tags")
+                    lookups.stored_message(message_key)
+                    return IngestResult("command", message_key, detail="answered by mail")
                 opened = technician.new_mail(incoming, parsed)
                 if opened is None:
                     problems = "; ".join(f"{e.line}: {e.message}" for e in parsed.errors)

@@ -1,8 +1,11 @@
-"""A technician's authenticated mail: tags steer the ticket, the new text is relayed.
+"""A technician's authenticated mail: tags steer the ticket, the new text and files are
+relayed.
 
 Only mails that passed the sender check in `service.ingest` come here. The tag grammar is
 the pure `domain.tags`; the status decision the pure `domain.status`. Any bad tag means
 nothing changes and the technician gets a reply saying what was wrong and what is accepted.
+A forward (`Fwd:` of an alert, to a colleague with the support address in copy) is no
+answer: it is recorded and changes nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from inbox_worker.domain import status, tags
+from inbox_worker.domain import correlate, status, tags
+from inbox_worker.domain.alerts import AlertEvent
 from inbox_worker.domain.status import NoticeKind
 from inbox_worker.service.tickets import Incoming, TicketWriter, ticket_state
 from inbox_worker.store.models import Message, Ticket
@@ -29,7 +33,7 @@ class TechnicianMail:
 
     def parse(self, incoming: Incoming) -> tags.TagParse:
         return tags.parse_tags(incoming.mail.text, now=self.writer.now, tz=self.zone,
-                               technicians=self.technicians)
+                               technicians=self.technicians, sender=incoming.mail.from_addr)
 
     def new_mail(self, incoming: Incoming, parsed: tags.TagParse) -> Ticket | None:
         """A technician's mail that is no reply. ``#customer`` opens a ticket on the
@@ -49,6 +53,12 @@ class TechnicianMail:
         writer = self.writer
         note = parsed.ok and parsed.is_note
         message = writer.add_message(ticket, incoming)
+        if correlate.is_forward(mail.subject):
+            message.kind = "note"
+            writer.add_event(ticket, "forward", ticket.status, ticket.status, mail.from_addr,
+                             "a technician forwarded a mail of the ticket: recorded, nothing "
+                             "changed, nothing sent to the customer", message)
+            return ticket
         if note:
             message.kind = "note"
         if not parsed.ok:
@@ -59,6 +69,11 @@ class TechnicianMail:
             self._refuse(ticket, mail.from_addr,
                          ["#customer: only in a new mail, to open a ticket for a customer"],
                          message)
+            return ticket
+        if any(isinstance(c, tags.QueryCommand) for c in parsed.commands):
+            self._refuse(ticket, mail.from_addr,
+                         ["#queue, #mine, #show: only in a new mail to the support address, "
+                          "without a ticket's token"], message)
             return ticket
         self._apply_commands(ticket, incoming, parsed, message, relay=not note)
         return ticket
@@ -78,6 +93,8 @@ class TechnicianMail:
                 ticket.assignee = command.address
                 writer.add_event(ticket, "assign", ticket.status, ticket.status, actor,
                                  f"assigned to {command.address}", message)
+                writer.alert(ticket, AlertEvent.ASSIGNED, actor=actor, incoming=incoming,
+                             text=body, new_assignee=command.address)
             elif isinstance(command, tags.PriorityCommand):
                 ticket.priority = command.priority.value
                 writer.add_event(ticket, "priority", ticket.status, ticket.status, actor,
@@ -89,10 +106,11 @@ class TechnicianMail:
         if parsed.is_note:
             writer.add_event(ticket, "note", ticket.status, ticket.status, actor,
                              "internal note; nothing sent to the customer", message)
+            writer.alert(ticket, AlertEvent.NOTE, actor=actor, incoming=incoming, text=body)
         event: status.Event | None
         if set_status is not None:
             event = set_status.as_event()
-        elif relay and body:
+        elif relay and (body or incoming.mail.attachments):
             event = status.TechnicianReply()
         else:
             event = None
@@ -108,12 +126,18 @@ class TechnicianMail:
         writer.apply_transition(ticket, transition, actor=actor, cause=cause, message=message)
         if not relay:
             return
+        # The technician's files go with their words; a note keeps them internal.
+        files = incoming.mail.attachments
         if transition.notice is not None:
-            writer.notify(ticket, transition.notice, text=body,
+            writer.notify(ticket, transition.notice, text=body, attachments=files,
                           reason=set_status.reason if set_status else None)
-        elif body:
+        elif body or files:
             # e.g. `#status in-progress` with a few words: they still reach the customer.
-            writer.notify(ticket, NoticeKind.ANSWER, text=body)
+            writer.notify(ticket, NoticeKind.ANSWER, text=body, attachments=files)
+        else:
+            return
+        if ticket.first_response_at is None:
+            ticket.first_response_at = writer.now
 
     def _refuse(self, ticket: Ticket, technician: str, problems: list[str],
                 message: MessageRef | None) -> None:

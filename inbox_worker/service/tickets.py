@@ -13,11 +13,14 @@ from sqlalchemy.orm import Session
 
 from inbox_worker.config import Settings
 from inbox_worker.domain import correlate, status
-from inbox_worker.domain.model import InboundMail, MailKind, Priority, Status
+from inbox_worker.domain.alerts import AlertEvent
+from inbox_worker.domain.model import Attachment, InboundMail, MailKind, Priority, Status
 from inbox_worker.domain.status import NoticeKind
 from inbox_worker.mail.sanitize import sanitize_html
-from inbox_worker.service.notify import Notifier
-from inbox_worker.service.outbox import Conversation, RecentNotices, conversation_of
+from inbox_worker.service import targets
+from inbox_worker.service.conversation import Conversation, conversation_of
+from inbox_worker.service.outbox import Outbox
+from inbox_worker.service.rate_limits import RecentNotices
 from inbox_worker.store import repository as repo
 from inbox_worker.store.models import Participant, Ticket
 from inbox_worker.store.new_rows import MessageRef, NewMessage, new_rows
@@ -77,22 +80,38 @@ class TicketWriter:
     writers of one batch transaction (see `service.ingest`)."""
 
     def __init__(self, session: Session, settings: Settings, now: datetime,
-                 notifier: Notifier, *, recent: RecentNotices | None = None,
+                 outbox: Outbox, *, recent: RecentNotices | None = None,
                  queue_places: QueuePlaces | None = None,
                  ticket_ids: TicketIds | None = None) -> None:
         self.session = session
         self.settings = settings
         self.now = now
-        self.notifier = notifier
+        self.outbox = outbox
         self.recent = recent or RecentNotices(session, now)
         self.queue_places = queue_places or QueuePlaces(session)
         self.ticket_ids = ticket_ids or TicketIds(session)
 
     def notify(self, ticket: Ticket, kind: str, *, thread: Conversation | None = None,
-               **details: str | None) -> None:
-        """Queue a notice in this transaction (`Notifier` decides whether it may go)."""
-        self.notifier(self.session, ticket, kind, self.now, thread=thread,
-                      recent=self.recent, **details)  # type: ignore[arg-type]
+               attachments: tuple[Attachment, ...] = (), **details: str | None) -> None:
+        """Queue a notice to the customer in this transaction (`Outbox.notice` decides
+        whether it may go)."""
+        self.outbox.notice(self.session, ticket, kind, self.now, thread=thread,
+                           recent=self.recent, attachments=attachments,
+                           **details)  # type: ignore[arg-type]
+
+    def alert(self, ticket: Ticket, event: AlertEvent, *, actor: str | None,
+              incoming: Incoming | None = None, text: str | None = None,
+              **details: object) -> None:
+        """Queue the technicians' alerts of `event` in this transaction; `incoming` is the
+        mail that caused it (its new text, attachments and Message-ID go with them)."""
+        mail = incoming.mail if incoming is not None else None
+        self.outbox.alert(
+            self.session, ticket, event, self.now, actor=actor,
+            text=text if text is not None else (mail.text if mail else ""),
+            attachments=mail.attachments if mail else (),
+            trigger=incoming.message_key if incoming is not None else None,
+            **details,  # type: ignore[arg-type]
+        )
 
     # -- tickets -------------------------------------------------------------------------
 
@@ -123,6 +142,7 @@ class TicketWriter:
             linked_to_id=linked_to.id if linked_to else None,
             participants=[],  # known empty: no lazy load
         )
+        targets.start_clock(ticket, self.now)
         self.session.add(ticket)
         if ticket.id is None:
             self.session.flush()
@@ -140,8 +160,12 @@ class TicketWriter:
             suppress = "mail from a mailing list" if incoming.kind is MailKind.LIST else None
             # The new ticket's conversation is this one mail: no need to ask the store.
             thread = conversation_of([(message.message_id, "in", message.kind,
-                                       message.from_addr, message.from_name, None)])
+                                       message.from_addr, message.from_name, None, None)])
             self.notify(ticket, NoticeKind.ACKNOWLEDGED, thread=thread, suppress=suppress)
+        # A new ticket has no earlier conversation. (A technician who opened it on a
+        # customer's behalf is not told of it: `domain.alerts` leaves the actor out.)
+        self.alert(ticket, AlertEvent.NEW_TICKET, actor=mail.from_addr, incoming=incoming,
+                   earlier=[])
         return ticket
 
     def apply_reply(self, ticket: Ticket, incoming: Incoming, policy: status.Policy) -> Ticket:
@@ -171,6 +195,10 @@ class TicketWriter:
                               cause=f"customer reply from {mail.from_addr}", message=message)
         if transition.notice is not None and not transition.rejected:
             self.notify(ticket, transition.notice)
+        if not transition.rejected:
+            reopened = transition.notice is NoticeKind.REOPENED
+            self.alert(ticket, AlertEvent.REOPENED if reopened else AlertEvent.CUSTOMER_REPLY,
+                       actor=mail.from_addr, incoming=incoming)
         return ticket
 
     def apply_transition(
@@ -187,6 +215,7 @@ class TicketWriter:
             self.add_event(ticket, "rejected", old, old, actor,
                            f"{cause}: {transition.rejected}", message)
             return
+        targets.advance(ticket, transition.status.value, self.now, self.settings.targets)
         ticket.status = transition.status.value
         ticket.closed_at = transition.closed_at
         ticket.scheduled_for = transition.scheduled_for
@@ -207,11 +236,12 @@ class TicketWriter:
 
     # -- rows ----------------------------------------------------------------------------
 
-    def add_message(self, ticket: Ticket, incoming: Incoming) -> NewMessage:
+    def add_message(self, ticket: Ticket | None, incoming: Incoming) -> NewMessage:
+        """The inbound mail as a message of `ticket` (None: a command with no ticket)."""
         mail = incoming.mail
         return new_rows(self.session).message(
             {
-                "ticket_id": ticket.id,
+                "ticket_id": ticket.id if ticket is not None else None,
                 "message_id": incoming.message_key,
                 "direction": "in",
                 "kind": incoming.kind.value,

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from inbox_worker.domain.targets import TargetView
 from inbox_worker.store.models import Message, Ticket, TicketEvent
 
 
@@ -15,7 +16,10 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def ticket_json(ticket: Ticket, queue_position: int | None) -> dict[str, Any]:
+def ticket_json(ticket: Ticket, queue_position: int | None,
+                targets: TargetView | None = None) -> dict[str, Any]:
+    """A ticket as PRODUCT.md section 6 shows it; `targets` (see `service.targets.view`)
+    gives `due_at` and `breached`."""
     return {
         "ref": ticket.ref,
         "token": ticket.token,
@@ -32,6 +36,9 @@ def ticket_json(ticket: Ticket, queue_position: int | None) -> dict[str, Any]:
         "scheduled_for": iso(ticket.scheduled_for),
         "linked_to": f"T-{ticket.linked_to_id}" if ticket.linked_to_id else None,
         "participants": [p.address for p in ticket.participants],
+        "due_at": iso(targets.due_at) if targets else None,
+        "breached": list(targets.breached) if targets else [],
+        "first_response_at": iso(ticket.first_response_at),
     }
 
 
@@ -78,7 +85,8 @@ def event_json(event: TicketEvent, message_ids: dict[int, str]) -> dict[str, Any
 
 
 def ticket_detail_json(
-    session: Session, ticket: Ticket, queue_position: int | None
+    session: Session, ticket: Ticket, queue_position: int | None,
+    targets: TargetView | None = None,
 ) -> dict[str, Any]:
     messages = list(
         session.scalars(
@@ -100,7 +108,7 @@ def ticket_detail_json(
             select(Message.id, Message.message_id).where(Message.id.in_(missing))
         ):
             message_ids[pk] = mid
-    data = ticket_json(ticket, queue_position)
+    data = ticket_json(ticket, queue_position, targets)
     data["messages"] = [message_json(m) for m in messages]
     data["events"] = [event_json(e, message_ids) for e in events]
     return data

@@ -164,15 +164,32 @@ def upgrade_schema(engine: Engine) -> None:
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        with engine.begin() as connection:
-            if engine.dialect.name == "postgresql":
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY}
-                )
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        sqlite = engine.dialect.name == "sqlite"
+        with engine.connect() as connection:
+            if sqlite:
+                # A batch migration rebuilds a table (copy, drop, rename), which foreign
+                # keys pointing at it refuse; SQLite can switch them off only outside a
+                # transaction. They are checked again below, before they go back on.
+                _dbapi(connection).execute("PRAGMA foreign_keys=OFF")
+            try:
+                with connection.begin():
+                    if engine.dialect.name == "postgresql":
+                        connection.execute(
+                            text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY}
+                        )
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                    if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                        raise StoreError("the migration left rows pointing at nothing")
+            finally:
+                if sqlite:
+                    _dbapi(connection).execute("PRAGMA foreign_keys=ON")
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot open the database: {first_line(exc)}") from exc
+
+
+def _dbapi(connection: Any) -> Any:
+    return connection.connection.dbapi_connection
 
 
 def check_reachable(engine: Engine) -> None:

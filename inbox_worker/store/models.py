@@ -70,6 +70,11 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     scheduled_for: Mapped[datetime | None] = mapped_column(UtcDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Response targets (`domain.targets`): when a technician first answered, and the
+    # resolution clock: working seconds banked, and since when it runs (None: paused).
+    first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    clock_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    clock_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
     linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
 
     participants: Mapped[list[Participant]] = relationship(
@@ -98,13 +103,15 @@ class Participant(Base):
 
 
 class Message(Base):
-    """A mail on a ticket: inbound (customer, technician, auto-reply...) or outbound notice."""
+    """A mail on a ticket: inbound (customer, technician, auto-reply...) or outbound (notice,
+    alert). A technician's command with no ticket (`#queue`), its answer and the digest
+    belong to no ticket."""
 
     __tablename__ = "messages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    ticket: Mapped[Ticket] = relationship()
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    ticket: Mapped[Ticket | None] = relationship()
     # Unique across the store: the same Message-ID ingested twice adds nothing.
     message_id: Mapped[str] = mapped_column(String(998), unique=True)
     direction: Mapped[str] = mapped_column(String(3))
@@ -161,13 +168,14 @@ class TicketEvent(Base):
 
 
 class OutboxItem(Base):
-    """A notice waiting to be sent, written in the same transaction as its cause."""
+    """A mail waiting to be sent (a notice, an alert, a digest), written in the same
+    transaction as its cause."""
 
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    ticket: Mapped[Ticket] = relationship()
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    ticket: Mapped[Ticket | None] = relationship()
     message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
     notice: Mapped[str] = mapped_column(String(30))
     recipient: Mapped[str] = mapped_column(String(320))
@@ -225,6 +233,29 @@ class QuarantinedMail(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     retries: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[str] = mapped_column(String(12), default="held")  # held | released
+
+
+class Digest(Base):
+    """The daily digest of one local day, recorded with its mails: never twice for a day."""
+
+    __tablename__ = "digests"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, local
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TargetBreach(Base):
+    """A missed response target, recorded with its escalation: one escalation per breach."""
+
+    __tablename__ = "target_breaches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    target: Mapped[str] = mapped_column(String(20))  # first_response | resolution
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (UniqueConstraint("ticket_id", "target"),)
 
 
 class Counter(Base):

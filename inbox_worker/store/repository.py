@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, text, update
+from sqlalchemy import and_, case, func, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from inbox_worker.domain.model import PRIORITY_RANK, QUEUED_STATUSES, Priority
@@ -89,7 +89,9 @@ def ticket_by_message_ids(session: Session, message_ids: Sequence[str]) -> Ticke
     if not ids:
         return None
     ticket_id = session.scalar(
-        select(Message.ticket_id).where(Message.message_id.in_(ids)).order_by(Message.id.desc())
+        select(Message.ticket_id)
+        .where(Message.message_id.in_(ids), Message.ticket_id.is_not(None))
+        .order_by(Message.id.desc())
     )
     if ticket_id is None:
         return None
@@ -168,6 +170,27 @@ def queue(session: Session) -> list[Ticket]:
 
 def queue_positions(session: Session) -> dict[int, int]:
     return {ticket.id: index for index, ticket in enumerate(queue(session), start=1)}
+
+
+def queue_position(session: Session, ticket: Ticket) -> int | None:
+    """The ticket's 1-based place in the queue (None when it is not queued): one count of
+    the queued tickets before it."""
+    if ticket.status not in {s.value for s in QUEUED_STATUSES}:
+        return None
+    known = {p.value: rank for p, rank in PRIORITY_RANK.items()}
+    rank = known.get(ticket.priority, PRIORITY_RANK[Priority.NORMAL])
+    ahead = session.scalar(
+        select(func.count(Ticket.id))
+        .where(Ticket.status.in_([s.value for s in QUEUED_STATUSES]))
+        .where(or_(
+            _priority_rank() < rank,
+            and_(_priority_rank() == rank, or_(
+                Ticket.queue_place < ticket.queue_place,
+                and_(Ticket.queue_place == ticket.queue_place, Ticket.id < ticket.id),
+            )),
+        ))
+    )
+    return int(ahead or 0) + 1
 
 
 def list_tickets(session: Session, statuses: Iterable[str] | None = None) -> list[Ticket]:

@@ -43,6 +43,11 @@ def fill_maildir(app: App, n: int) -> None:
         (mailbox / "new" / f"{1700000000 + i}.m{i}.test").write_bytes(raw)
 
 
+# A new ticket's mails: the customer's acknowledgement and an alert to each of the two
+# technicians of the test settings.
+MAILS_PER_NEW_TICKET = 3
+
+
 def count(app: App, column: Any) -> int:
     with app.sessions() as session:
         return int(session.scalar(select(func.count(column))) or 0)
@@ -55,7 +60,7 @@ def test_a_batch_opens_a_ticket_per_mail_with_its_acknowledgement(make_app: Call
     assert [r.outcome for r in results] == ["created"] * 5
     assert len({r.ticket_ref for r in results}) == 5
     assert count(app, Ticket.id) == 5
-    assert count(app, OutboxItem.id) == 5
+    assert count(app, OutboxItem.id) == 5 * MAILS_PER_NEW_TICKET
     with app.sessions() as session:
         tickets = session.scalars(select(Ticket).order_by(Ticket.queue_place)).all()
         assert [t.subject for t in tickets] == [f"Case {i}" for i in range(5)]
@@ -82,7 +87,8 @@ def test_a_message_id_twice_in_one_batch_is_stored_once(make_app: Callable) -> N
     raw = make_mail(message_id="<same@customer.test>")
     results = app.ingestor.process_batch(fetched([raw, raw]), NOW)
     assert [r.outcome for r in results] == ["created", "duplicate"]
-    assert count(app, Message.id) == 2  # the mail and its acknowledgement
+    # The mail, its acknowledgement and the two technicians' alerts.
+    assert count(app, Message.id) == 1 + MAILS_PER_NEW_TICKET
 
 
 def test_a_batch_fetched_again_changes_nothing(make_app: Callable) -> None:
@@ -113,7 +119,8 @@ def test_a_failing_mail_sends_the_batch_back_to_one_transaction_each(
     assert [r.outcome for r in results] == ["created", "quarantined", "created"]
     assert "bug on this mail" in results[1].detail
     assert count(app, Ticket.id) == 2
-    assert count(app, OutboxItem.id) == 2  # the rolled-back batch left no notice behind
+    # The rolled-back batch left no mail behind.
+    assert count(app, OutboxItem.id) == 2 * MAILS_PER_NEW_TICKET
 
 
 def test_unparseable_mails_in_a_batch_are_quarantined_in_it(make_app: Callable) -> None:
@@ -200,8 +207,8 @@ def test_poll_and_deliver_sends_every_acknowledgement(make_app: Callable) -> Non
     fill_maildir(app, 120)  # three batches: the later ones parsed in the parse process
     summary, delivery = app.poll_and_deliver()
     assert summary.total == 120 and summary.outcomes["created"] == 120
-    assert delivery.sent == 120
-    assert len(list((app.settings.smtp.sent_path / "new").iterdir())) == 120
+    assert delivery.sent == 120 * MAILS_PER_NEW_TICKET
+    assert len(list((app.settings.smtp.sent_path / "new").iterdir())) == delivery.sent
 
 
 class _RecordingMoves:
@@ -275,7 +282,7 @@ def test_a_stored_batch_wakes_the_delivering_thread(
         seen_during_the_poll.append(len(_files(sent)))
 
     summary, delivery = app.poll_and_deliver(progress=progress)
-    assert summary.total == 150 and delivery.sent == 150
+    assert summary.total == 150 and delivery.sent == 150 * MAILS_PER_NEW_TICKET
     assert seen_during_the_poll and seen_during_the_poll[0] >= 50
 
 
@@ -365,7 +372,7 @@ def test_notices_go_out_after_each_batch_of_a_pass(make_app: Callable) -> None:
                               after_batch=lambda: sent.append(app.send_due_notices().sent))
     source.close()
     assert summary.total == 120
-    assert sent == [50, 50, 20]
+    assert sent == [n * MAILS_PER_NEW_TICKET for n in (50, 50, 20)]
 
 
 def test_a_mail_another_worker_records_while_we_quarantine_it(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from inbox_worker.app import App
-from inbox_worker.config import MailboxSettings, Secret, Settings, SmtpSettings
+from inbox_worker.notices.variables import INTERNAL_KINDS
 from inbox_worker.service import views
 from inbox_worker.store import repository as repo
 from tests.support.dovecot import Dovecot
@@ -44,7 +44,9 @@ class Desk:
         self.app.send_due_notices()
 
     def received(self) -> list[EmailMessage]:
-        return self.smtp.messages()
+        """What customers got (the technicians' alerts left out)."""
+        return [m for m in self.smtp.messages()
+                if str(m["X-Inbox-Worker-Notice"]) not in INTERNAL_KINDS]
 
     def ticket(self, ref: str = "T-1") -> dict[str, Any]:
         with self.app.sessions() as session:
@@ -53,15 +55,9 @@ class Desk:
 
 
 @pytest.fixture
-def desk(settings: Settings, make_app: Callable[..., App], dovecot: Dovecot,
-         imap_account: ImapAccount, smtp_server: SmtpServer,
-         monkeypatch: pytest.MonkeyPatch) -> Desk:
-    monkeypatch.setenv("DESK_IMAP_PASSWORD", imap_account.password)
-    mailbox = MailboxSettings(kind="imap", host="127.0.0.1", port=imap_account.port,
-                              security="none", username=imap_account.user,
-                              password=Secret(env="DESK_IMAP_PASSWORD"))
-    smtp = SmtpSettings(kind="smtp", host="127.0.0.1", port=smtp_server.port, security="none")
-    app = make_app(NOW, mailbox=mailbox, smtp=smtp, templates_dir=REPO / "templates")
+def desk(make_app: Callable[..., App], dovecot: Dovecot, imap_account: ImapAccount,
+         smtp_server: SmtpServer, desk_servers: dict[str, Any]) -> Desk:
+    app = make_app(NOW, templates_dir=REPO / "templates", **desk_servers)
     return Desk(app, dovecot, imap_account, smtp_server)
 
 
@@ -138,7 +134,11 @@ def test_conversation_threads_in_the_customers_client(desk: Desk) -> None:
     ]
     assert len(threads(conversation)) == 1
     detail = desk.ticket()
-    assert [m["direction"] for m in detail["messages"]] == ["in", "out", "in", "in", "out"]
+    customers_side = [m for m in detail["messages"] if m["kind"] != "alert"]
+    assert [m["direction"] for m in customers_side] == ["in", "out", "in", "in", "out"]
+    # The new ticket's alert to both technicians, the reply's to both (nobody assigned).
+    assert sorted(m["to"][0] for m in detail["messages"] if m["kind"] == "alert") == [
+        "alice@example.com", "alice@example.com", "bob@example.com", "bob@example.com"]
     assert all(m["delivery"]["state"] == "sent" for m in detail["messages"]
                if m["direction"] == "out")
     technician_events = [e for e in detail["events"] if e["actor"] == "alice@example.com"]

@@ -230,7 +230,7 @@ def test_html_nobody_sanitised_yet_is_sanitised_on_its_way_in(make_app: Any) -> 
     )
     assert mail.safe_html is None
     with app.sessions.begin() as session:
-        writer = TicketWriter(session, app.settings, NOW, app.notifier)
+        writer = TicketWriter(session, app.settings, NOW, app.outbox)
         writer.open_ticket(Incoming(mail, "h@x.org", "k:h", b"raw", MailKind.CUSTOMER))
     with app.sessions() as session:
         stored = session.scalar(select(Message.html).where(Message.message_id == "h@x.org"))

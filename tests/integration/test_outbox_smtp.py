@@ -34,12 +34,8 @@ from inbox_worker.mail.smtp import (
     TransientSendError,
 )
 from inbox_worker.notices.render import NoticeRenderer
-from inbox_worker.service.outbox import (
-    DeliverySummary,
-    claim_due,
-    deliver_due,
-    enqueue_notice,
-)
+from inbox_worker.service.delivery import DeliverySummary, claim_due, deliver_due
+from inbox_worker.service.outbox import Outbox
 from inbox_worker.store import repository as repo
 from inbox_worker.store.database import make_engine, make_session_factory, upgrade_schema
 from inbox_worker.store.models import Message, OutboxItem, Ticket
@@ -122,9 +118,13 @@ class Desk:
         self, session: Session, ticket: Ticket, kind: NoticeKind, *, now: datetime = NOW,
         **options: object,
     ) -> NewMessage | None:
-        return enqueue_notice(
-            session, ticket=ticket, kind=kind, settings=self.settings,
-            renderer=self.renderer, now=now, **options,  # type: ignore[arg-type]
+        settings = self.settings
+        if "rate_limit_per_hour" in options:
+            limit = options.pop("rate_limit_per_hour")
+            settings = replace(settings, notices=replace(settings.notices,
+                                                         rate_limit_per_hour=limit))
+        return Outbox(settings, self.renderer).notice(
+            session, ticket, kind, now, **options,  # type: ignore[arg-type]
         )
 
     def notify_ticket(self, ticket_id: int, kind: NoticeKind, *, now: datetime = NOW,
@@ -351,7 +351,7 @@ def test_a_late_outcome_from_a_worker_that_lost_its_lease_is_ignored(
     [stale] = claim_due(desk.sessions, now=NOW, limit=10, worker_id="slow")
     sender = smtp_sender(smtp_server)
     assert desk.deliver(sender, now=NOW + timedelta(minutes=6), worker_id="w2").sent == 1
-    from inbox_worker.service.outbox import record_outcome
+    from inbox_worker.service.delivery import record_outcome
 
     record_outcome(desk.sessions, stale, TransientSendError("timeout"), now=NOW,
                    worker_id="slow")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -56,3 +56,18 @@ def imap_account(dovecot: Dovecot) -> ImapAccount:
 def imap_account_without_move(dovecot_without_move: Dovecot) -> ImapAccount:
     """A new user on `dovecot_without_move`."""
     return _new_account(dovecot_without_move)
+
+
+@pytest.fixture
+def desk_servers(imap_account: ImapAccount, smtp_server: Any,
+                 monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Settings changes that point a worker at `imap_account` (its password in
+    $DESK_IMAP_PASSWORD) and `smtp_server`, for `make_app(moment, **desk_servers)`."""
+    from inbox_worker.config import MailboxSettings, Secret, SmtpSettings
+
+    monkeypatch.setenv("DESK_IMAP_PASSWORD", imap_account.password)
+    mailbox = MailboxSettings(kind="imap", host="127.0.0.1", port=imap_account.port,
+                              security="none", username=imap_account.user,
+                              password=Secret(env="DESK_IMAP_PASSWORD"))
+    smtp = SmtpSettings(kind="smtp", host="127.0.0.1", port=smtp_server.port, security="none")
+    return {"mailbox": mailbox, "smtp": smtp}

@@ -13,6 +13,7 @@ from inbox_worker.domain.correlate import (
     choose_ticket,
     find_tokens,
     format_subject,
+    is_forward,
     new_token,
     strip_reply_prefixes,
 )
@@ -74,8 +75,8 @@ REPLY_PREFIXES = [
     "Fwd:", "FWD:", "Fw:", "FW:", "WG:", "TR:", "TR :", "回复:", "回复：", "答复:", "转发:",
     "回覆:", "轉寄:", "Ynt:", "YNT:", "Odp:", "Vs:", "VS:", "VB:", "VL:", "RV:", "RES:", "ENC:",
     "Rif:", "R:", "I:", "Réf:", "Doorst:", "ΑΠ:", "Απ:", "ΣΧΕΤ:", "Отв:", "Ответ:", "Пересл:",
-    "답장:", "회신:", "전달:", "İLT:", "Re[2]:", "RE[12]:", "Re(3):", "Re^2:", "Re: RE:",
-    "AW: WG: Re:", "回复: 转发: Re:",
+    "답장:", "회신:", "전달:", "転送:", "İLT:", "Přeposlat:", "Re[2]:", "RE[12]:", "Re(3):",
+    "Re^2:", "Re: RE:", "AW: WG: Re:", "回复: 转发: Re:",
 ]  # fmt: skip
 
 
@@ -188,6 +189,94 @@ def test_strip_reply_prefixes(prefix: str) -> None:
 )
 def test_strip_reply_prefixes_cases(subject: str, expected: str) -> None:
     assert strip_reply_prefixes(subject) == expected
+
+
+# --- forwards -----------------------------------------------------------------------------
+
+FORWARD_PREFIXES = [
+    "Fwd:", "FWD:", "fwd:", "Fw:", "FW:", "fw:", "WG:", "Wg:", "TR:", "Tr:", "RV:", "Rv:",
+    "I:", "VS:", "Vs:", "VB:", "VL:", "Doorst:", "DOORST:", "PD:", "Pd:", "Přeposlat:",
+    "PŘEPOSLAT:", "İlt:", "İLT:", "ILT:", "Пересл:", "ПЕРЕСЛ:", "转发:", "轉寄:", "轉發:",
+    "전달:", "転送:", "Enc:", "ENC:", "Továbbítás:", "ΠΡΘ:",
+    # Full-width colon, space before the colon, a counter.
+    "Fwd：", "転送：", "Fwd :", "WG :", "TR :", "Fwd[2]:",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("prefix", FORWARD_PREFIXES)
+def test_is_forward_after_any_forward_prefix(prefix: str) -> None:
+    assert is_forward(f"{prefix} [{TOKEN}] New ticket T-42: Printer jams")
+    assert is_forward(f"{prefix} Printer jams")
+    assert is_forward(f"Re: {prefix} Printer jams")
+    assert is_forward(f"AW: SV: {prefix} Printer jams")
+    assert is_forward(f"Re: [{TOKEN}] {prefix} Printer jams")
+    # Forwarding strips nothing: the prefix is still a forward's without a space after it.
+    if prefix.casefold() != "i:":
+        assert is_forward(f"{prefix}Printer jams")
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        (f"Fwd: [{TOKEN}] New ticket T-42: Printer jams", True),
+        (f"Re: Fwd: [{TOKEN}] New ticket T-42: Printer jams", True),
+        (f"Fwd: Re: [{TOKEN}] Printer jams", True),
+        (f"[{TOKEN}] Fwd: Printer jams", True),
+        (f"RE: [{TOKEN}] FW: Printer jams", True),
+        (f"Re: [{TOKEN.lower()}] WG: Drucker", True),
+        (f"Re:[{TOKEN}]Fwd:Printer", True),
+        ("Re:\r\n Fwd: Printer", True),
+        (f"  Re :  [ {TOKEN} ]  Fwd : Printer", True),
+        (f"Re[2]: AW: [{TOKEN}] TR: Imprimante", True),
+        (f"回复: [{TOKEN}] 转发: 打印机坏了", True),
+        (f"回复：【{TOKEN}】转发：打印机坏了", True),
+        ("Re：［ＩＷ－７Ｋ３Ｍ９ＱＸ２ＰＤ］Ｆｗｄ：Printer", True),
+        ("ＦＷ： Printer", True),
+        ("[ACME-7K3M9QX2PD] Fwd: another token prefix", True),
+        ("I: Stampante guasta", True),
+        (f"R: I: [{TOKEN}] Stampante", True),
+        # Italian "I:" only with text after it.
+        ("I:", False),
+        ("I: ", False),
+        ("I:Stampante", False),
+        ("Re: I:", False),
+        # Replies and ordinary subjects.
+        ("Re: printer", False),
+        (f"Re: [{TOKEN}] Printer jams", False),
+        (f"AW: SV: Antw: 回复: [{TOKEN}] New ticket T-42: Printer jams", False),
+        (f"[{TOKEN}] New ticket T-42: Printer jams", False),
+        ("Printer jams", False),
+        ("", False),
+        ("Fwd", False),
+        ("Fwd-less subject", False),
+        ("Fwd less subject", False),
+        ("Info: printer", False),
+        ("Info: Fwd: printer", False),
+        ("WG-Raum kaputt", False),
+        ("WG Raum: kaputt", False),
+        ("Firewall: blocked", False),
+        ("Forward: planning", False),
+        ("I need help", False),
+        ("Invoice: 42", False),
+        ("TRouble: printer", False),
+        ("Encore: printer", False),
+        ("Subject with Fwd: inside", False),
+        (f"Re: Printer [{TOKEN}] Fwd: x", False),
+        # Only the leading run counts: one token, then prefixes, then the subject proper.
+        (f"Re: [{TOKEN}] New ticket T-42: Fwd: Printer", False),
+        (f"Re: [{TOKEN}] [{OTHER}] Fwd: Printer", False),
+        (f"Re: [{TOKEN[:-1]}] Fwd: Printer", False),
+    ],
+)
+def test_is_forward(subject: str, expected: bool) -> None:
+    assert is_forward(subject) is expected
+
+
+def test_every_forward_prefix_is_also_stripped() -> None:
+    # Stored ticket subjects lose their leading prefixes, so a forward prefix found after
+    # the token in a technician's reply is theirs, never the customer's subject.
+    for prefix in FORWARD_PREFIXES:
+        assert strip_reply_prefixes(f"{prefix} Printer") == "Printer", prefix
 
 
 # --- choosing the ticket ------------------------------------------------------------------

@@ -135,3 +135,133 @@ def test_lines_before_candidate_covers_the_longest_header() -> None:
 
     served = [MAIL_LANGUAGES[lang]["wrote_header"] for lang in reply_split.REPLY_LANGUAGES]
     assert max(breaks(p) for p in served) <= reply_split.LINES_BEFORE_CANDIDATE
+
+
+# --- a technician's reply to an alert -----------------------------------------------------
+# Only the technician's own lines go to the customer: the quoted alert must go, however the
+# client quotes it. The alert is laid out as templates/alert.txt.j2 lays it out, full of
+# "Label: value" lines of its own.
+
+ALERT = """Jane Doe opened ticket T-42.
+
+  Ticket:    T-42  [IW-7K3M9QX2PD]
+  Subject:   Printer jams
+  Customer:  jane@example.org
+  Status:    Open
+  Priority:  normal
+  Category:  -
+  Assignee:  nobody
+  In queue:  #3
+
+Message:
+
+The printer on floor 2 jams on every second page.
+Error: E-42:
+
+--\x20
+Reply to this mail to answer the customer: only your new text is sent.
+Tags on the first lines steer the ticket: #status on-hold, #status closed, #note (nothing
+to the customer), #assign me, #priority urgent. Files you attach go to the customer."""
+
+# What technicians write above it: tag lines first, a signature ("-- " loses its trailing
+# space to tidying; tags.strip_signature accepts "--"), and "Label: value" lines of their own.
+OWN_TEXTS = {
+    "plain": (
+        "#status on-hold\n#priority high\nHi Jane,\n\nI have ordered a new fuser; it arrives"
+        " on Friday.\n\nBest regards,\nAlice\n-- \nAlice Example | IT Support\n+1 555 0100"
+    ),
+    "labels": (
+        "#status closed\nStatus: fixed the printer\nCause: a worn pickup roller\n"
+        "Date: Friday 10:00\nNote: call us if it jams again.\n\nAlice"
+    ),
+    "one line": "Fixed, the roller was worn.",
+}
+HEADERS = {
+    "gmail": "On Wed, 2 Dec 2026 at 10:15, Example Support <support@example.com> wrote:\n",
+    "gmail wrapped": (
+        "On Wed, 2 Dec 2026 at 10:15, Example Support <\nsupport@example.com> wrote:\n"
+    ),
+    "outlook": (
+        "________________________________\n"
+        "From: Example Support <support@example.com>\n"
+        "Sent: Wednesday, December 2, 2026 10:15 AM\n"
+        "To: Alice <alice@example.com>\n"
+        "Subject: [IW-7K3M9QX2PD] New ticket: T-42 Printer jams\n"
+    ),
+    "outlook bold": (
+        "*From:* Example Support <support@example.com>\n"
+        "*Sent:* Wednesday, December 2, 2026 10:15 AM\n"
+        "*To:* Alice <alice@example.com>\n"
+        "*Subject:* [IW-7K3M9QX2PD] New ticket: T-42 Printer jams\n"
+    ),
+    "outlook german": (
+        "Von: Example Support <support@example.com>\n"
+        "Gesendet: Mittwoch, 2. Dezember 2026 10:15\n"
+        "An: Alice <alice@example.com>\n"
+        "Betreff: [IW-7K3M9QX2PD] New ticket: T-42 Printer jams\n"
+    ),
+    "thunderbird": "On 02.12.26 10:15, Example Support wrote:\n",
+    "original message": (
+        "-----Original Message-----\n"
+        "From: Example Support <support@example.com>\n"
+        "Sent: Wednesday, December 2, 2026 10:15 AM\n"
+        "To: Alice <alice@example.com>\n"
+        "Subject: [IW-7K3M9QX2PD] New ticket: T-42 Printer jams\n"
+    ),
+}
+
+
+def quoted(text: str) -> str:
+    return "\n".join(f"> {line}".rstrip() for line in text.split("\n"))
+
+
+def alert_replies() -> list[object]:
+    cases: list[object] = []
+    for own_name, own in OWN_TEXTS.items():
+        bodies = {
+            "gmail": f"{own}\n\n{HEADERS['gmail']}\n{quoted(ALERT)}\n",
+            "gmail wrapped": f"{own}\n\n{HEADERS['gmail wrapped']}\n{quoted(ALERT)}\n",
+            "outlook": f"{own}\n\n{HEADERS['outlook']}\n{ALERT}\n",
+            # Outlook on the web and mobile: the underscores right below the text.
+            "outlook no blank line": f"{own}\n{HEADERS['outlook']}\n{ALERT}\n",
+            "outlook bold": f"{own}\n\n{HEADERS['outlook bold']}\n{ALERT}\n",
+            "outlook german": f"{own}\n\n{HEADERS['outlook german']}\n{ALERT}\n",
+            "apple mail": (
+                f"{own}\n\n> On 2 Dec 2026, at 10:15, Example Support <support@example.com>"
+                f" wrote:\n>\n{quoted(ALERT)}\n"
+            ),
+            "thunderbird": f"{own}\n\n{HEADERS['thunderbird']}\n{quoted(ALERT)}\n",
+            "original message": f"{own}\n\n{HEADERS['original message']}\n{ALERT}\n",
+            # Outlook's "prefix each line of the original message".
+            "original message quoted": (
+                f"{own}\n\n{quoted(HEADERS['original message'] + chr(10) + ALERT)}\n"
+            ),
+        }
+        expected = "\n".join(line.strip() for line in own.split("\n"))
+        for client, body in bodies.items():
+            cases.append(pytest.param(body, expected, id=f"{client}, {own_name}"))
+            crlf = body.replace("\n", "\r\n")
+            cases.append(pytest.param(crlf, expected, id=f"{client}, {own_name}, crlf"))
+    return cases
+
+
+@pytest.mark.parametrize(("body", "expected"), alert_replies())
+def test_reply_to_an_alert_keeps_only_the_technicians_lines(body: str, expected: str) -> None:
+    assert reply_text(body) == expected
+
+
+@pytest.mark.parametrize("own", OWN_TEXTS.values(), ids=OWN_TEXTS.keys())
+def test_technicians_own_label_lines_are_not_a_header(own: str) -> None:
+    # "Status: fixed the printer" and the like, with no quoted history after them.
+    body = f"{own}\n"
+    assert first_header_at(tidy(body)) is None
+    assert reply_text(body) == body
+
+
+@pytest.mark.parametrize(
+    "separator",
+    ["_" * 32, "-" * 40, "-----Original Message-----", "> -----Original Message-----"],
+)
+def test_only_a_separator_above_the_header_is_no_reply(separator: str) -> None:
+    body = f"{separator}\nFrom: Example Support\nSent: Wednesday\n\n{ALERT}\n"
+    assert reply_text(body) == body

@@ -1,0 +1,125 @@
+"""The technicians' daily digest: the queue in order, what is past its target, and
+yesterday's figures, to the digest recipients (PRODUCT.md section 4a).
+
+Once a day per local day ([alerts] timezone): the day is recorded in `digests` in the same
+transaction as the digest's mails, and its primary key refuses a second record, so that
+two workers (or `run` and a cron job running `digest send`) never send it twice. A
+forced send (`digest send --force`) records nothing and always goes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from inbox_worker.domain.model import Status
+from inbox_worker.notices.variables import DIGEST
+from inbox_worker.service import targets
+from inbox_worker.service.outbox import Outbox
+from inbox_worker.store import repository as repo
+from inbox_worker.store.models import Digest, Message, TargetBreach, Ticket, TicketEvent
+
+log = logging.getLogger("inbox_worker.digest")
+
+
+@dataclass(frozen=True)
+class DigestResult:
+    day: date
+    queued: int  # digest mails written to the outbox
+    already_sent: bool = False
+
+
+def local_day(now: datetime, zone: str) -> date:
+    return now.astimezone(ZoneInfo(zone)).date()
+
+
+def digest_due(now: datetime, digest_at: str, zone: str) -> bool:
+    """Whether today's digest time (local `digest_at`, HH:MM; "" = off) has come."""
+    if not digest_at:
+        return False
+    hours, minutes = (int(part) for part in digest_at.split(":"))
+    local = now.astimezone(ZoneInfo(zone))
+    return local.time() >= time(hours, minutes)
+
+
+def send_digest(sessions: sessionmaker[Session], outbox: Outbox, now: datetime, *,
+                force: bool = False) -> DigestResult:
+    """Queue today's digest to every digest recipient, unless it went already today."""
+    settings = outbox.settings
+    day = local_day(now, settings.alerts.timezone)
+    try:
+        with sessions.begin() as session:
+            if not force:
+                if session.get(Digest, day.isoformat()) is not None:
+                    return DigestResult(day, 0, already_sent=True)
+                session.add(Digest(day=day.isoformat(), created_at=now))
+                session.flush()
+            context = digest_context(session, outbox, now, day)
+            queued = sum(
+                outbox.internal(session, DIGEST, recipient, context, now) is not None
+                for recipient in outbox.audience.digest
+            )
+    except IntegrityError:
+        # Another worker recorded today's digest between our look and our write.
+        return DigestResult(day, 0, already_sent=True)
+    log.info("digest day=%s recipients=%d forced=%s", day, queued, force)
+    return DigestResult(day, queued)
+
+
+def digest_context(session: Session, outbox: Outbox, now: datetime, day: date
+                   ) -> dict[str, Any]:
+    queue = repo.queue(session)
+    positions = {t.id: i for i, t in enumerate(queue, start=1)}
+    tickets = [outbox.ticket_data(t, now, positions[t.id]) for t in queue]
+    open_tickets = session.scalars(
+        select(Ticket).where(Ticket.status != Status.CLOSED.value).order_by(Ticket.id)
+    )
+    # Past a target and not yet handled: no first response yet, or not yet resolved.
+    overdue = [
+        outbox.ticket_data(ticket, now, positions.get(ticket.id)) for ticket in open_tickets
+        if targets.view(ticket, outbox.settings.targets, now).overdue
+    ]
+    context = outbox.internal_context(now)
+    context.update(tickets=tickets, overdue=overdue,
+                   figures=yesterday_figures(session, now, day, outbox.settings.alerts.timezone))
+    return context
+
+
+def yesterday_figures(session: Session, now: datetime, today: date, zone: str
+                      ) -> dict[str, Any]:
+    """What happened on the local day before `today`."""
+    tz = ZoneInfo(zone)
+    yesterday = today - timedelta(days=1)
+    start = datetime.combine(yesterday, time(), tz)
+    end = datetime.combine(today, time(), tz)
+
+    def count(query: Any) -> int:
+        return int(session.scalar(query) or 0)
+
+    events = select(func.count(TicketEvent.id)).where(TicketEvent.at >= start,
+                                                     TicketEvent.at < end)
+    return {
+        "day": yesterday,
+        "new": count(select(func.count(Ticket.id)).where(Ticket.created_at >= start,
+                                                         Ticket.created_at < end)),
+        "closed": count(events.where(TicketEvent.to_status == Status.CLOSED.value,
+                                     TicketEvent.from_status != Status.CLOSED.value)),
+        "answered": count(events.where(TicketEvent.to_status == Status.ANSWERED.value)),
+        "reopened": count(events.where(TicketEvent.kind == "reopened")),
+        "customer_replies": max(0, count(
+            select(func.count(Message.id)).where(
+                Message.direction == "in", Message.kind == "customer",
+                Message.received_at >= start, Message.received_at < end,
+            )
+        ) - count(select(func.count(Ticket.id)).where(Ticket.created_at >= start,
+                                                      Ticket.created_at < end))),
+        "breached": count(select(func.count(TargetBreach.id)).where(TargetBreach.at >= start,
+                                                                   TargetBreach.at < end)),
+    }

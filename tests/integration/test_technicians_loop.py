@@ -1,0 +1,296 @@
+"""The technicians' half of the loop, end to end: Dovecot in, a real SMTP server out.
+
+A customer writes; every technician gets an alert they can answer; the answer (words, tags,
+files) reaches the customer in the customer's own conversation, whatever the technician's
+client quoted; out-of-office replies, forwards and forged commands reach nobody.
+"""
+
+from __future__ import annotations
+
+import email
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inbox_worker.app import App
+from inbox_worker.config import AlertSettings
+from inbox_worker.notices.variables import INTERNAL_KINDS
+from inbox_worker.service import targets, views
+from inbox_worker.service.digest import send_digest
+from inbox_worker.store import repository as repo
+from tests.support.dovecot import Dovecot
+from tests.support.fixtures import ImapAccount
+from tests.support.mails import make_mail, reply_to
+from tests.support.smtp import SmtpServer
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+TRUSTED_PASS = "mx.example.com; dkim=pass header.d=example.com header.i=@example.com"
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
+PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(reversed(range(256))) * 8
+
+
+class Desk:
+    """The support desk: Dovecot's mailbox, the worker at a moment, the SMTP server."""
+
+    def __init__(self, make_app: Callable[..., App], changes: dict[str, Any],
+                 dovecot: Dovecot, account: ImapAccount, smtp: SmtpServer) -> None:
+        self.make_app, self.changes = make_app, changes
+        self.dovecot, self.account, self.smtp = dovecot, account, smtp
+        self.now = NOW
+        self.app = make_app(NOW, **changes)
+        self.seen = 0
+
+    def forget(self) -> None:
+        """From now on `mails` shows only what is sent after this."""
+        self.seen = len(self.smtp.messages())
+
+    def at(self, moment: datetime) -> Desk:
+        self.now = moment
+        self.app = self.make_app(moment, **self.changes)
+        return self
+
+    def send(self, raw: bytes) -> None:
+        self.dovecot.append(self.account.user, "INBOX", raw)
+        self.app.poll_once()
+        self.app.send_due_notices()
+
+    def mails(self, to: str | None = None, kind: str | None = None) -> list[EmailMessage]:
+        found = []
+        for message in self.smtp.messages()[self.seen:]:
+            template = str(message["X-Inbox-Worker-Notice"])
+            if kind == "customer" and template in INTERNAL_KINDS:
+                continue
+            if kind not in (None, "customer") and template != kind:
+                continue
+            if to and message["To"].addresses[0].addr_spec != to:
+                continue
+            found.append(message)
+        return found
+
+    def ticket(self, ref: str = "T-1") -> dict[str, Any]:
+        with self.app.sessions() as session:
+            ticket = repo.find_ticket(session, ref)
+            shown = targets.view(ticket, self.app.settings.targets, self.app.clock())
+            return views.ticket_detail_json(session, ticket, None, shown)
+
+
+@pytest.fixture
+def desk(make_app: Callable[..., App], dovecot: Dovecot, imap_account: ImapAccount,
+         smtp_server: SmtpServer, desk_servers: dict[str, Any]) -> Desk:
+    alerts = AlertSettings(escalation=("lead@example.com",), attach_max_bytes=100_000)
+    changes = {"templates_dir": REPO / "templates", "alerts": alerts, **desk_servers}
+    return Desk(make_app, changes, dovecot, imap_account, smtp_server)
+
+
+def customer_mail(subject: str = "Printer jams", body: str = "The printer jams on page 2.\n",
+                  sender: str = "carol@customer.test", files: dict[str, bytes] | None = None,
+                  ) -> bytes:
+    message = email.message_from_bytes(make_mail(sender=sender, subject=subject, body=body),
+                                       policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    for name, data in (files or {}).items():
+        maintype, subtype = ("image", "png") if name.endswith(".png") else ("application", "pdf")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return message.as_bytes()
+
+
+def with_files(raw: bytes, files: dict[str, bytes]) -> bytes:
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    for name, data in files.items():
+        message.add_attachment(data, maintype="application", subtype="pdf", filename=name)
+    return message.as_bytes()
+
+
+def outlook_reply(alert: EmailMessage, body: str, *, sender: str = "alice@example.com"
+                  ) -> bytes:
+    """As Outlook desktop writes a reply: no '>' quoting, its From/Sent/To/Subject block,
+    only References kept."""
+    text = alert.get_body(("plain",)).get_content()
+    history = (f"{body}\n\n________________________________\n"
+               f"From: Example Support <support@example.com>\n"
+               f"Sent: Monday, November 2, 2026 9:00 AM\n"
+               f"To: Alice <{sender}>\n"
+               f"Subject: {alert['Subject']}\n\n{text}")
+    return make_mail(sender=sender, subject=f"RE: {alert['Subject']}", body=history,
+                     references=str(alert["Message-ID"]),
+                     headers={"Authentication-Results": TRUSTED_PASS})
+
+
+def text_of(message: EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def files_of(message: EmailMessage) -> dict[str, bytes]:
+    return {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+
+
+def ids(value: object) -> list[str]:
+    return [part.strip("<>") for part in str(value or "").split()]
+
+
+def test_alert_reply_with_tags_and_a_pdf_reaches_the_customer_in_their_thread(desk: Desk
+                                                                              ) -> None:
+    first = customer_mail(files={"jam.png": PNG})
+    desk.send(first)
+    [ack] = desk.mails(kind="customer")
+    alerts = desk.mails(kind="alert")
+    assert sorted(m["To"].addresses[0].addr_spec for m in alerts) == [
+        "alice@example.com", "bob@example.com"]
+    alert = desk.mails(to="alice@example.com", kind="alert")[0]
+    token = desk.ticket()["token"]
+    assert f"[{token}]" in str(alert["Subject"]) and "New ticket" in str(alert["Subject"])
+    assert str(alert["Reply-To"]) == "support@example.com"
+    assert str(alert["Auto-Submitted"]) == "auto-generated"
+    body = text_of(alert)
+    for shown in ("T-1", token, "Open", "normal", "carol@customer.test", "#1",
+                  "The printer jams on page 2.", "jam.png"):
+        assert shown in body
+    assert files_of(alert) == {"jam.png": PNG}
+
+    # Alice answers from her client: Gmail quotes the whole alert below her words.
+    answer = with_files(reply_to(alert.as_bytes(), sender="alice@example.com",
+                                 body="#status on-hold\nWe wait for the vendor's part.",
+                                 headers={"Authentication-Results": TRUSTED_PASS}),
+                        {"quote.pdf": PDF})
+    desk.send(answer)
+    ticket = desk.ticket()
+    assert ticket["status"] == "On-Hold"
+    [on_hold] = desk.mails(kind="customer")[1:]
+    assert on_hold["To"].addresses[0].addr_spec == "carol@customer.test"
+    text = text_of(on_hold)
+    assert "We wait for the vendor's part." in text
+    for leaked in ("#status", "Reply to this mail", "Earlier in the conversation", "wrote:",
+                   "jam.png", "Customer:"):
+        assert leaked not in text
+    assert files_of(on_hold) == {"quote.pdf": PDF}
+    # Threaded on the customer's own messages, never on the alert she did not see.
+    alert_ids = {str(m["Message-ID"]).strip("<>") for m in alerts}
+    threading = ids(on_hold["In-Reply-To"]) + ids(on_hold["References"])
+    assert ids(on_hold["In-Reply-To"]) == [str(ack["Message-ID"]).strip("<>")]
+    assert not alert_ids & set(threading)
+    kinds = [(m["direction"], m["kind"]) for m in ticket["messages"]]
+    assert kinds.count(("out", "alert")) == 2 and ("in", "technician") in kinds
+    relayed = next(m for m in ticket["messages"] if m["kind"] == "notice" and m["attachments"])
+    assert relayed["attachments"][0]["filename"] == "quote.pdf"
+
+
+def test_an_outlook_reply_to_an_alert_relays_only_the_technicians_words(desk: Desk) -> None:
+    desk.send(customer_mail())
+    alert = desk.mails(to="alice@example.com", kind="alert")[0]
+    desk.send(outlook_reply(alert, "Please restart the printer.\n\nAlice"))
+    assert desk.ticket()["status"] == "Answered"
+    answer = desk.mails(kind="customer")[-1]
+    text = text_of(answer)
+    assert "Please restart the printer." in text
+    for leaked in ("From: Example Support", "Sent:", "Subject:", "New ticket", "____"):
+        assert leaked not in text
+
+
+def test_out_of_office_and_forwards_reach_no_customer(desk: Desk) -> None:
+    desk.send(customer_mail())
+    alert = desk.mails(to="bob@example.com", kind="alert")[0]
+    before = len(desk.mails(kind="customer"))
+    desk.send(reply_to(alert.as_bytes(), sender="bob@example.com",
+                       body="I am out of the office until Monday.",
+                       headers={"Auto-Submitted": "auto-replied",
+                                "Authentication-Results": TRUSTED_PASS}))
+    desk.send(reply_to(alert.as_bytes(), sender="bob@example.com",
+                       subject=f"Fwd: {alert['Subject']}",
+                       body="Dave, can you look at this one?",
+                       headers={"Authentication-Results": TRUSTED_PASS}))
+    ticket = desk.ticket()
+    assert ticket["status"] == "Open"
+    assert len(desk.mails(kind="customer")) == before
+    assert [m["kind"] for m in ticket["messages"] if m["direction"] == "in"] == [
+        "customer", "auto-reply", "note"]
+    assert any(e["kind"] == "forward" for e in ticket["events"])
+
+
+def test_replies_go_to_the_assignee_and_notes_tell_them(desk: Desk) -> None:
+    first = customer_mail()
+    desk.send(first)
+    alert = desk.mails(to="alice@example.com", kind="alert")[0]
+    desk.send(reply_to(alert.as_bytes(), sender="alice@example.com", body="#assign me\n#note",
+                       headers={"Authentication-Results": TRUSTED_PASS}))
+    assert desk.ticket()["assignee"] == "alice@example.com"
+    desk.forget()
+    desk.send(reply_to(first, sender="carol@customer.test", body="It also smells burnt."))
+    [reply_alert] = desk.mails(kind="alert")
+    assert reply_alert["To"].addresses[0].addr_spec == "alice@example.com"
+    assert "Customer reply" in str(reply_alert["Subject"])
+    assert "It also smells burnt." in text_of(reply_alert)
+    desk.forget()
+    desk.send(reply_to(reply_alert.as_bytes(), sender="bob@example.com",
+                       body="#note\nI saw smoke there yesterday.",
+                       headers={"Authentication-Results": TRUSTED_PASS}))
+    [note_alert] = desk.mails()
+    assert note_alert["To"].addresses[0].addr_spec == "alice@example.com"
+    assert "I saw smoke there yesterday." in text_of(note_alert)
+
+
+def test_commands_by_mail_and_a_forged_queue_reveals_nothing(desk: Desk) -> None:
+    desk.send(customer_mail(subject="Secret project printer", sender="dave@customer.test"))
+    desk.forget()
+    desk.send(make_mail(sender="alice@example.com", subject="queue please", body="#queue\n",
+                        headers={"Authentication-Results": TRUSTED_PASS}))
+    [answer] = desk.mails()
+    assert answer["To"].addresses[0].addr_spec == "alice@example.com"
+    assert "Secret project printer" in text_of(answer) and "T-1" in text_of(answer)
+    desk.forget()
+    desk.send(make_mail(sender="alice@example.com", subject="show", body="#show T-1\n",
+                        headers={"Authentication-Results": TRUSTED_PASS}))
+    [shown] = desk.mails()
+    assert "Secret project printer" in str(shown["Subject"])
+    assert "The printer jams on page 2." in text_of(shown)
+    # A customer, and someone forging Alice's address, get only their acknowledgement.
+    for forger in ("eve@attacker.test", "alice@example.com"):
+        desk.forget()
+        desk.send(make_mail(sender=forger, subject="queue", body="#queue\n#mine\n"))
+        sent = desk.mails()
+        assert all("Secret project" not in text_of(m) for m in sent if
+                   m["To"].addresses[0].addr_spec == forger)
+    with desk.app.sessions() as session:
+        assert len(repo.list_tickets(session)) == 3
+
+
+def test_escalation_once_per_breach_and_the_digest_once_a_day(desk: Desk) -> None:
+    desk.send(customer_mail())
+    desk.forget()
+    late = NOW + timedelta(hours=25)  # a normal ticket's first response is due in 24 hours
+    assert desk.at(late).app.apply_time_rules().escalated == 1
+    desk.app.send_due_notices()
+    escalations = desk.mails(kind="alert")
+    assert sorted(m["To"].addresses[0].addr_spec for m in escalations) == ["lead@example.com"]
+    assert "first response" in text_of(escalations[0])
+    assert desk.at(late + timedelta(hours=1)).app.apply_time_rules().escalated == 0
+    shown = desk.ticket()
+    assert shown["breached"] == ["first_response"]
+    assert shown["due_at"] == "2026-11-03T09:00:00Z"
+
+    desk.forget()
+    first = send_digest(desk.app.sessions, desk.app.outbox, late)
+    again = send_digest(desk.app.sessions, desk.app.outbox, late + timedelta(hours=2))
+    desk.app.send_due_notices()
+    assert first.queued == 2 and again.already_sent
+    digests = desk.mails(kind="digest")
+    assert len(digests) == 2
+    assert "Printer jams" in text_of(digests[0]) and "first response" in text_of(digests[0])
+
+
+def test_a_busy_hour_never_silences_alerts(desk: Desk) -> None:
+    for n in range(12):  # past the 10 notices an hour one address may get
+        desk.dovecot.append(desk.account.user, "INBOX",
+                            customer_mail(subject=f"Case {n}", sender=f"c{n}@customer.test"))
+    desk.app.poll_once()
+    desk.app.send_due_notices()
+    assert len(desk.mails(to="alice@example.com", kind="alert")) == 12
+
