@@ -24,8 +24,8 @@ from inbox_worker.errors import ConfigError, InboxWorkerError, UnknownTicketErro
 from inbox_worker.mail.maildir import RawSource
 from inbox_worker.notices.render import NoticeRenderer, kind_from_name
 from inbox_worker.service import quarantine, targets, views
-from inbox_worker.service.conversation import conversation, notice_context
 from inbox_worker.service.digest import send_digest
+from inbox_worker.service.previews import preview_context
 from inbox_worker.service.report import add_report_parser, cmd_report
 from inbox_worker.store import repository as repo
 from inbox_worker.store.models import Ticket
@@ -212,16 +212,12 @@ def cmd_templates_check(settings: Settings) -> int:
 def cmd_templates(app: App, args: argparse.Namespace) -> int:
     kind = kind_from_name(args.name)
     context = None
-    if args.ticket:
-        with app.sessions() as session:
-            ticket = repo.find_ticket(session, args.ticket)
-            context = notice_context(
-                ticket, kind=kind, support=app.settings.support,
-                customer_address=ticket.customer,
-                customer_name=conversation(session, ticket).names.get(ticket.customer, ""),
-                now=app.clock(),
-            )
     try:
+        app.renderer.sample_context(kind)  # an unknown name fails here, before any lookup
+        if args.ticket:
+            with app.sessions() as session:
+                ticket = repo.find_ticket(session, args.ticket)
+                context = preview_context(session, app.outbox, kind, ticket, app.clock())
         rendered, problems = app.renderer.preview(args.name, context)
     except ValueError as exc:
         raise UnknownTicketError(str(exc)) from exc

@@ -333,7 +333,7 @@ def evaluate(
     A deadline that has passed counts as breached even when it fell at the end of a working
     day and no working time has passed since: a `due_at` in the past always shows up in
     `breached`, for both targets alike. Nothing on a Closed ticket is overdue: nobody must
-    act on it, even when it was closed without a first response.
+    act on it, even when it was closed without a first response, and it shows no deadline.
     """
     hours, now = targets.business_hours, _utc(now)
     breached: list[str] = []
@@ -345,7 +345,8 @@ def evaluate(
         breached.append(FIRST_RESPONSE)
         if first_response_at is None and status != Status.CLOSED:
             overdue.append(FIRST_RESPONSE)
-    first_due = deadline if first_response_at is None else None
+    # A closed ticket is due nothing: no deadline shows, whatever it missed.
+    first_due = deadline if first_response_at is None and status != Status.CLOSED else None
 
     limit = _target_seconds(targets.resolution, priority)
     resolution_due = None if limit is None else _resolution_due(status, clock, limit, hours)

@@ -45,11 +45,20 @@ class PermanentSendError(SendError):
     """The server refused this message for good (5xx for its recipient or content)."""
 
 
+class PartlyRefusedError(SendError):
+    """Sent, but not to every recipient (an alert to several technicians, one of whom the
+    server refused): the mail went; the refusals are recorded."""
+
+
 @dataclass(frozen=True)
 class OutgoingMail:
     raw: bytes
     sender: str
-    recipient: str
+    recipient: str  # one address, or several joined by ", " (one transaction for all)
+
+    @property
+    def recipients(self) -> list[str]:
+        return [a for a in (part.strip() for part in self.recipient.split(",")) if a]
 
 
 # Told, after each mail of `SendSession.send_each`, its index and its outcome (None: sent).
@@ -128,14 +137,17 @@ class _SmtpConnection:
         return smtp
 
     async def send(self, raw: bytes, *, sender: str, recipient: str) -> None:
+        """Send `raw` to `recipient` (one address, or several joined by ","); raises a
+        `PartlyRefusedError` after a send that some of several recipients refused."""
         smtp = await self._connected()
         limit = self.settings.timeout
+        recipients = OutgoingMail(raw, sender, recipient).recipients
         try:
             # One deadline for the whole transaction (MAIL, RCPT, DATA, the message), not
             # aiosmtplib's own per reply: each of those is a timer and a wrapper around the
             # wait, about a tenth of the CPU a notice costs to send.
             async with asyncio.timeout(limit):
-                await smtp.sendmail(sender, [recipient], raw, timeout=None)
+                refused, _ = await smtp.sendmail(sender, recipients, raw, timeout=None)
         except TimeoutError as exc:
             # Also aiosmtplib's own SMTPTimeoutError. Where the server is in the
             # transaction is unknown: this connection is done.
@@ -166,6 +178,10 @@ class _SmtpConnection:
         except (aiosmtplib.SMTPException, OSError) as exc:
             await self._drop()
             raise TransientSendError(f"connection lost: {_describe(exc)}") from exc
+        if refused:
+            raise PartlyRefusedError("sent, but refused for " + "; ".join(
+                f"{address}: {reply.code} {' '.join(reply.message.split())}"[:300]
+                for address, reply in refused.items()))
 
     async def _drop(self) -> None:
         smtp, protocol = self._smtp, self._protocol

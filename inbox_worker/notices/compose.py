@@ -130,12 +130,14 @@ def compose_notice(
     date: datetime,
     auto_submitted: str = "auto-replied",
     attachments: Sequence[OutgoingAttachment] = (),
+    more_to: Sequence[str] = (),
 ) -> bytes:
     """The notice as CRLF bytes ready for SMTP. Raises ValueError for an unusable address
     or Message-ID, or an `auto_submitted` other than `AUTO_SUBMITTED_VALUES`; nothing else
     in the input can make it fail or add a header or a MIME part. With attachments the
     message is multipart/mixed: the text (or the alternative of text and HTML), then the
-    attachments in order.
+    attachments in order. `more_to` are further recipients, in To after `to_addr` without
+    names (an alert to several technicians is one mail).
 
     Written out directly rather than through `email.message.EmailMessage`: the stdlib
     parses every header it is given into a structured object and back, which costs more
@@ -148,12 +150,14 @@ def compose_notice(
         raise ValueError(f"not an Auto-Submitted value we send: {auto_submitted!r}")
     sender = _addr_spec(*parse_single_address(from_addr))
     recipient = _addr_spec(*parse_single_address(to_addr))
+    others = [_addr_spec(*parse_single_address(address)) for address in more_to]
     # A mail about no ticket (the digest, an answer to `#queue`) carries no token.
     subject = (correlate.format_subject(one_line(rendered.subject), one_line(token)) if token
                else one_line(rendered.subject))
     lines = [
         _address_field("From", from_name, sender),
-        _address_field("To", to_name, recipient),
+        (_address_field("To", to_name, recipient) if not others
+         else _folded("To", [f"{a}," for a in (recipient, *others[:-1])] + others[-1:])),
         f"Reply-To: {sender}",
         _unstructured_field("Subject", subject),
         f"Date: {format_datetime(date)}",

@@ -37,7 +37,8 @@ TEMPLATE_VARIABLES: dict[str, str] = {
     "status": "the ticket's status after the change (same as ticket.status)",
     "text": (
         "the technician's text relayed to the customer (answer, and on_hold, scheduled, "
-        "closed when the technician wrote some); tag_rejected: the refused tags; '' otherwise"
+        "closed when the technician wrote some); tag_rejected: the refused tags; alert: the "
+        "customer's new text in full (a note's text for note); '' otherwise"
     ),
     "reason": (
         "on_hold: the reason the technician gave (none if they gave none); "
@@ -82,8 +83,12 @@ one file per notice: NAME.txt.j2 for the subject and plain-text body, and option
 NAME.html.j2 for an HTML alternative (autoescaped). NAME is one of:
 """ + "  " + ", ".join(NOTICE_KINDS) + """.
 
+alert, digest and command_reply go to technicians: alerts of every event (alert.event), the
+daily digest, and the answers to #queue, #mine and #show.
+
 A .txt.j2 file starts with a `Subject: ...` line, then one blank line, then the body. The
-ticket token is added to the subject automatically (`[IW-...] subject`). Templates are
+ticket token is added to the subject automatically (`[IW-...] subject`; not to the digest
+and the answers to #queue and #mine, which are about no ticket). Templates are
 Jinja2 rendered in a sandbox; changes are picked up without a restart, and a broken
 template is reported (`inbox-worker templates check`) while the last good version, or the
 built-in default, keeps being used.

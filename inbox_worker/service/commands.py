@@ -79,6 +79,6 @@ def answer_query(writer: TicketWriter, incoming: Incoming, parsed: tags.TagParse
             # Nothing to show: say so in the answer rather than stay silent.
             context["text"] = f"There is no ticket {query.ref!r}."
     context.update(command=query.query, tickets=tickets)
-    outbox.internal(session, COMMAND_REPLY, sender, context, now, ticket=shown,
+    outbox.internal(session, COMMAND_REPLY, [sender], context, now, ticket=shown,
                     in_reply_to=incoming.message_key)
     return None

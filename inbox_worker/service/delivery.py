@@ -27,6 +27,7 @@ from inbox_worker.mail.smtp import (
     AfterSend,
     MailSender,
     OutgoingMail,
+    PartlyRefusedError,
     PermanentSendError,
     SendError,
     SendSession,
@@ -254,8 +255,10 @@ def record_outcome(
     (on `connection` when given, otherwise on one of the engine's)."""
     attempts = item.attempts + 1
     result: DeliverySummary
-    if error is None:
-        values: dict[str, Any] = {"state": "sent", "sent_at": now, "last_error": None}
+    if error is None or isinstance(error, PartlyRefusedError):
+        # A mail some of its recipients refused went to the others: sent, the refusals kept.
+        values: dict[str, Any] = {"state": "sent", "sent_at": now,
+                                  "last_error": str(error)[:2000] if error else None}
         result, state = DeliverySummary(sent=1), "sent"
     elif isinstance(error, PermanentSendError) or attempts >= max_attempts:
         reason = str(error) if isinstance(error, PermanentSendError) else (

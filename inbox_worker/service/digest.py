@@ -32,7 +32,7 @@ log = logging.getLogger("inbox_worker.digest")
 @dataclass(frozen=True)
 class DigestResult:
     day: date
-    queued: int  # digest mails written to the outbox
+    queued: int  # recipients of the digest mail written to the outbox (one mail to all)
     already_sent: bool = False
 
 
@@ -62,10 +62,9 @@ def send_digest(sessions: sessionmaker[Session], outbox: Outbox, now: datetime, 
                 session.add(Digest(day=day.isoformat(), created_at=now))
                 session.flush()
             context = digest_context(session, outbox, now, day)
-            queued = sum(
-                outbox.internal(session, DIGEST, recipient, context, now) is not None
-                for recipient in outbox.audience.digest
-            )
+            recipients = outbox.audience.digest
+            queued = len(recipients) if recipients and outbox.internal(
+                session, DIGEST, recipients, context, now) is not None else 0
     except IntegrityError:
         # Another worker recorded today's digest between our look and our write.
         return DigestResult(day, 0, already_sent=True)

@@ -40,7 +40,13 @@ from inbox_worker.service import commands
 from inbox_worker.service.outbox import Outbox
 from inbox_worker.service.rate_limits import RecentNotices
 from inbox_worker.service.technician import TechnicianMail
-from inbox_worker.service.tickets import Incoming, QueuePlaces, TicketIds, TicketWriter
+from inbox_worker.service.tickets import (
+    Incoming,
+    QueueCounts,
+    QueuePlaces,
+    TicketIds,
+    TicketWriter,
+)
 from inbox_worker.store import repository as repo
 from inbox_worker.store.database import first_line
 from inbox_worker.store.models import Message, ProcessedMail, Ticket
@@ -230,7 +236,7 @@ class Ingestor:
         )
         writer = TicketWriter(session, self.settings, now, self.outbox,
                               recent=lookups.recent, queue_places=lookups.queue_places,
-                              ticket_ids=lookups.ticket_ids)
+                              ticket_ids=lookups.ticket_ids, queue_counts=lookups.queue_counts)
         incoming = Incoming(mail, message_key, fetched.key, fetched.raw, kind)
         technician = TechnicianMail(writer, self.policy) if kind is MailKind.TECHNICIAN else None
         if choice.ticket_id is None:
@@ -357,6 +363,7 @@ class StoreLookups:
         self.recent = RecentNotices(session, now)
         self.queue_places = QueuePlaces(session, queue_block)
         self.ticket_ids = TicketIds(session, queue_block)
+        self.queue_counts = QueueCounts(session)
         self._asked: set[str] = set()  # Message-IDs whose presence `_known` tells
         self._known: set[str] = set()
 
@@ -369,6 +376,7 @@ class StoreLookups:
         self._known = set(repo.present(self.session, Message.message_id, sorted(ids)))
         self._asked = ids
         self.recent.load(m.from_addr for m in mails)
+        self.queue_counts.load()
 
     def message_exists(self, message_id: str) -> bool:
         if message_id in self._asked:

@@ -129,8 +129,8 @@ class Outbox:
         trigger: str | None = None,
         queue_position: int | None = None,
         earlier: Sequence[dict[str, Any]] | None = None,
-    ) -> list[NewMessage]:
-        """Tell the technicians `event` needs of `ticket`: one alert per recipient (see
+    ) -> NewMessage | None:
+        """Tell the technicians `event` needs of `ticket`: one alert to its recipients (see
         `domain.alerts`), with the customer's new `text` in full, the recent conversation
         and the customer's `attachments` (attached up to [alerts] attach_max_bytes, listed
         all). `trigger` is the Message-ID of the mail that caused it (threads the alert
@@ -140,7 +140,7 @@ class Outbox:
         recipients = alert_recipients(event, self.audience, assignee=ticket.assignee,
                                       actor=actor, new_assignee=new_assignee)
         if not recipients:
-            return []
+            return None
         if earlier is None:
             earlier = recent_conversation(session, ticket, self.settings.alerts
                                           .conversation_messages, before=trigger)
@@ -154,19 +154,18 @@ class Outbox:
             text=text, conversation=list(earlier), attachments=listed,
             alert={"event": event.value, "by": actor or "", "breached": list(breached)},
         )
-        written = []
-        for recipient in recipients:
-            context["recipient"] = recipient
-            message = self._write(
-                session, ticket=ticket, message_kind="alert", template=ALERT,
-                recipient=recipient, recipient_name="", context=context,
-                in_reply_to=trigger, references=[trigger] if trigger else [], now=now,
-                why_not=unaddressable(recipient, self.settings.support.address),
-                attachments=attached,
-            )
-            if message is not None:
-                written.append(message)
-        return written
+        support = self.settings.support.address
+        reachable = [r for r in recipients if unaddressable(r, support) is None]
+        context["recipient"] = ", ".join(reachable or recipients)
+        # One mail to all of them (one SMTP transaction, whatever the team's size): a
+        # technician's reply threads by its token or its Message-ID alike.
+        return self._write(
+            session, ticket=ticket, message_kind="alert", template=ALERT,
+            recipient=context["recipient"], recipient_name="", context=context,
+            in_reply_to=trigger, references=[trigger] if trigger else [], now=now,
+            why_not=None if reachable else unaddressable(recipients[0], support),
+            attachments=attached,
+        )
 
     # -- digests and command replies -------------------------------------------------------
 
@@ -174,22 +173,24 @@ class Outbox:
         self,
         session: Session,
         template: str,
-        recipient: str,
+        recipients: Sequence[str],
         context: dict[str, Any],
         now: datetime,
         *,
         ticket: Ticket | None = None,
         in_reply_to: str | None = None,
     ) -> NewMessage | None:
-        """A digest or a command's answer to `recipient` (a technician), rendered from
-        `context` (see `ticket_context` and `notices.variables`). With a `ticket`, it is
-        recorded on it, so that a reply to it threads there."""
-        context = {**context, "recipient": recipient}
+        """A digest or a command's answer to `recipients` (technicians: one mail to all),
+        rendered from `context` (see `ticket_context` and `notices.variables`). With a
+        `ticket`, it is recorded on it, so that a reply to it threads there."""
+        support = self.settings.support.address
+        reachable = [r for r in recipients if unaddressable(r, support) is None]
+        to = ", ".join(reachable or recipients)
         return self._write(
             session, ticket=ticket, message_kind=template, template=template,
-            recipient=recipient, recipient_name="", context=context, in_reply_to=in_reply_to,
-            references=[in_reply_to] if in_reply_to else [], now=now,
-            why_not=unaddressable(recipient, self.settings.support.address),
+            recipient=to, recipient_name="", context={**context, "recipient": to},
+            in_reply_to=in_reply_to, references=[in_reply_to] if in_reply_to else [],
+            now=now, why_not=None if reachable else unaddressable(recipients[0], support),
         )
 
     def internal_context(self, now: datetime) -> dict[str, Any]:
@@ -237,9 +238,14 @@ class Outbox:
         raw = b""
         if why_not is None:
             try:
+                # Only mails to technicians have several recipients; a customer's address
+                # is one, as it is.
+                first, *others = (recipient.split(", ") if message_kind != "notice"
+                                  else [recipient])
                 raw = compose_notice(
                     rendered=rendered, kind=template, from_name=support.name,
-                    from_addr=support.address, to_addr=recipient, to_name=recipient_name,
+                    from_addr=support.address, to_addr=first, more_to=others,
+                    to_name=recipient_name,
                     token=token, message_id=message_id, in_reply_to=in_reply_to,
                     references=references, date=now,
                     auto_submitted=("auto-replied" if message_kind == "notice"
@@ -259,7 +265,7 @@ class Outbox:
             "kind": message_kind,
             "from_addr": support.address,
             "from_name": support.name,
-            "to_addrs": recipient[:320],
+            "to_addrs": recipient,
             "cc_addrs": "",
             "subject": subject,
             "text": rendered.text,
@@ -275,7 +281,7 @@ class Outbox:
         rows.outbox_item({
             "ticket_id": ticket.id if ticket is not None else None,
             "notice": template,
-            "recipient": recipient[:320],
+            "recipient": recipient,
             "raw": raw,
             "state": "suppressed" if why_not else "pending",
             "attempts": 0,

@@ -96,6 +96,7 @@ class TechnicianMail:
                 writer.alert(ticket, AlertEvent.ASSIGNED, actor=actor, incoming=incoming,
                              text=body, new_assignee=command.address)
             elif isinstance(command, tags.PriorityCommand):
+                writer.queue_counts.forget()  # a queued ticket changes rank: count anew
                 ticket.priority = command.priority.value
                 writer.add_event(ticket, "priority", ticket.status, ticket.status, actor,
                                  f"priority {command.priority.value}", message)

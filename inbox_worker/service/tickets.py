@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 from inbox_worker.config import Settings
 from inbox_worker.domain import correlate, status
 from inbox_worker.domain.alerts import AlertEvent
-from inbox_worker.domain.model import Attachment, InboundMail, MailKind, Priority, Status
+from inbox_worker.domain.model import (
+    QUEUED_STATUSES,
+    Attachment,
+    InboundMail,
+    MailKind,
+    Priority,
+    Status,
+)
 from inbox_worker.domain.status import NoticeKind
 from inbox_worker.mail.sanitize import sanitize_html
 from inbox_worker.service import targets
@@ -57,6 +64,36 @@ class QueuePlaces:
         return place
 
 
+class QueueCounts:
+    """The queued tickets per priority, counted when a batch's transaction starts (`load`)
+    and kept up to date with its changes: an alert then tells a ticket that joined the
+    back of the queue its place without a query per mail (each query writes the batch's
+    waiting rows, see `store.new_rows`). Not loaded, or after a change it cannot follow
+    (`forget`), it knows nothing and the caller counts in the store."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._counts: dict[int, int] | None = None
+
+    def load(self) -> None:
+        self._counts = repo.queued_per_rank(self.session)
+
+    def forget(self) -> None:
+        self._counts = None
+
+    def changed(self, priority: str, was_queued: bool, is_queued: bool,
+                to_back: bool) -> int | None:
+        """Note a ticket's move; its place when it joined (or went to) the back."""
+        counts = self._counts
+        if counts is None:
+            return None
+        rank = repo.priority_rank(priority)
+        counts[rank] = counts.get(rank, 0) + int(is_queued) - int(was_queued)
+        if not (is_queued and to_back):
+            return None
+        return sum(n for r, n in counts.items() if r <= rank)
+
+
 class TicketIds:
     """Ids for the tickets a transaction opens, allocated a block at a time (see
     `repository.allocate_ticket_ids`); None means: flush the ticket for its id."""
@@ -82,7 +119,8 @@ class TicketWriter:
     def __init__(self, session: Session, settings: Settings, now: datetime,
                  outbox: Outbox, *, recent: RecentNotices | None = None,
                  queue_places: QueuePlaces | None = None,
-                 ticket_ids: TicketIds | None = None) -> None:
+                 ticket_ids: TicketIds | None = None,
+                 queue_counts: QueueCounts | None = None) -> None:
         self.session = session
         self.settings = settings
         self.now = now
@@ -90,6 +128,10 @@ class TicketWriter:
         self.recent = recent or RecentNotices(session, now)
         self.queue_places = queue_places or QueuePlaces(session)
         self.ticket_ids = ticket_ids or TicketIds(session)
+        self.queue_counts = queue_counts or QueueCounts(session)
+        # The place a ticket took at the back of the queue in this transaction, for its
+        # alert (see `QueueCounts`).
+        self.places: dict[int, int | None] = {}
 
     def notify(self, ticket: Ticket, kind: str, *, thread: Conversation | None = None,
                attachments: tuple[Attachment, ...] = (), **details: str | None) -> None:
@@ -105,6 +147,8 @@ class TicketWriter:
         """Queue the technicians' alerts of `event` in this transaction; `incoming` is the
         mail that caused it (its new text, attachments and Message-ID go with them)."""
         mail = incoming.mail if incoming is not None else None
+        if "queue_position" not in details and self.places.get(ticket.id) is not None:
+            details["queue_position"] = self.places[ticket.id]
         self.outbox.alert(
             self.session, ticket, event, self.now, actor=actor,
             text=text if text is not None else (mail.text if mail else ""),
@@ -146,6 +190,7 @@ class TicketWriter:
         self.session.add(ticket)
         if ticket.id is None:
             self.session.flush()
+        self.places[ticket.id] = self.queue_counts.changed(ticket.priority, False, True, True)
         self.add_participants(ticket, mail)
         message = self.add_message(ticket, incoming)
         cause = f"new mail from {mail.from_addr}"
@@ -216,6 +261,10 @@ class TicketWriter:
                            f"{cause}: {transition.rejected}", message)
             return
         targets.advance(ticket, transition.status.value, self.now, self.settings.targets)
+        queued = {s.value for s in QUEUED_STATUSES}
+        self.places[ticket.id] = self.queue_counts.changed(
+            ticket.priority, old in queued, transition.status.value in queued,
+            transition.place == "back")
         ticket.status = transition.status.value
         ticket.closed_at = transition.closed_at
         ticket.scheduled_for = transition.scheduled_for

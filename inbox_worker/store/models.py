@@ -178,7 +178,8 @@ class OutboxItem(Base):
     ticket: Mapped[Ticket | None] = relationship()
     message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
     notice: Mapped[str] = mapped_column(String(30))
-    recipient: Mapped[str] = mapped_column(String(320))
+    # One address; an alert's several technicians joined by ", " (one mail to them all).
+    recipient: Mapped[str] = mapped_column(Text)
     raw: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     # pending | sending (claimed by a sender) | sent | failed | suppressed (never to go)
     state: Mapped[str] = mapped_column(String(12))

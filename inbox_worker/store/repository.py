@@ -172,13 +172,28 @@ def queue_positions(session: Session) -> dict[int, int]:
     return {ticket.id: index for index, ticket in enumerate(queue(session), start=1)}
 
 
+def queued_per_rank(session: Session) -> dict[int, int]:
+    """How many tickets are queued at each priority rank (see `PRIORITY_RANK`)."""
+    rank = _priority_rank().label("rank")
+    rows = session.execute(
+        select(rank, func.count(Ticket.id))
+        .where(Ticket.status.in_([s.value for s in QUEUED_STATUSES]))
+        .group_by(rank)
+    ).all()
+    return {int(r): int(n) for r, n in rows}
+
+
+def priority_rank(priority: str) -> int:
+    known = {p.value: rank for p, rank in PRIORITY_RANK.items()}
+    return known.get(priority, PRIORITY_RANK[Priority.NORMAL])
+
+
 def queue_position(session: Session, ticket: Ticket) -> int | None:
     """The ticket's 1-based place in the queue (None when it is not queued): one count of
     the queued tickets before it."""
     if ticket.status not in {s.value for s in QUEUED_STATUSES}:
         return None
-    known = {p.value: rank for p, rank in PRIORITY_RANK.items()}
-    rank = known.get(ticket.priority, PRIORITY_RANK[Priority.NORMAL])
+    rank = priority_rank(ticket.priority)
     ahead = session.scalar(
         select(func.count(Ticket.id))
         .where(Ticket.status.in_([s.value for s in QUEUED_STATUSES]))

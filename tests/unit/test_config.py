@@ -75,6 +75,16 @@ reopen_days = 7
         ({"policy": {"auto_close_days": -1}}, "whole number"),
         ({"smtp": {"host": "x", "port": 70000}}, "port"),
         ({"smpt": {}}, "unknown section"),
+        ({"alerts": {"recipients": "lead@example.com"}}, "list of addresses"),
+        ({"alerts": {"escalation": ["not an address"]}}, "not an email address"),
+        ({"alerts": {"digest_at": "8am"}}, "HH:MM"),
+        ({"alerts": {"digest_at": "24:00"}}, "HH:MM"),
+        ({"alerts": {"timezone": "Mars/Olympus"}}, "not a known time zone"),
+        ({"targets": {"first_response": {"critical": 1}}}, "unknown priority 'critical'"),
+        ({"targets": {"resolution": {"low": -1}}}, "number of hours >= 0"),
+        ({"targets": {"business_hours": {"days": "funday"}}}, "business_hours"),
+        ({"targets": {"business_hours": {"start": "17:00", "end": "09:00"}}},
+         "business_hours"),
     ],
 )
 def test_mistakes_are_one_clear_error(data: dict, message: str) -> None:  # type: ignore[type-arg]
@@ -97,3 +107,27 @@ def test_secret_from_env_and_command(monkeypatch: pytest.MonkeyPatch) -> None:
         Secret(env="X_MISSING").resolve("imap")
     with pytest.raises(ConfigError, match="exited with 1"):
         Secret(command="false").resolve("imap")
+
+
+def test_alerts_and_targets_load() -> None:
+    s = settings_from_dict({
+        "technicians": {"addresses": ["alice@example.com"]},
+        "alerts": {"recipients": ["Alice@Example.com"], "escalation": ["lead@example.com"],
+                   "attach_max_bytes": 1000, "digest_at": "7:30", "timezone": "Europe/Berlin"},
+        "targets": {"first_response": {"urgent": 0.5}, "resolution": {"low": 0},
+                    "business_hours": {"days": "mon-fri", "start": "09:00", "end": "17:00"}},
+    })
+    assert s.alerts.recipients == ("alice@example.com",)
+    assert s.alerts.digest_at == "07:30" and s.alerts.attach_max_bytes == 1000
+    assert s.targets.first_response["urgent"] == 0.5 and s.targets.first_response["high"] == 4
+    assert s.targets.resolution["low"] == 0
+    hours = s.targets.business_hours
+    assert hours is not None and str(hours.zone) == "Europe/Berlin"
+    assert settings_from_dict({"alerts": {"digest_at": ""}}).alerts.digest_at == ""
+
+
+def test_the_shipped_example_configuration_loads() -> None:
+    example = Path(__file__).resolve().parents[2] / "config" / "inbox-worker.example.toml"
+    s = load_settings(example)
+    assert s.alerts.escalation == ("lead@example.com",) and s.alerts.digest_at == "08:00"
+    assert s.targets.resolution["urgent"] == 8

@@ -353,3 +353,11 @@ def test_split_subject(rendered: str, subject: str, body: str) -> None:
 def test_documented_variables_are_what_samples_provide() -> None:
     for kind in NOTICE_KINDS:
         assert set(sample_context(kind)) == set(TEMPLATE_VARIABLES)
+
+
+def test_the_readme_documents_every_template_variable() -> None:
+    """The README's Templates section is `TEMPLATE_DOC` as it is, so it stays true."""
+    from inbox_worker.notices.variables import TEMPLATE_DOC
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert TEMPLATE_DOC in readme

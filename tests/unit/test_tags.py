@@ -20,6 +20,7 @@ from inbox_worker.domain.tags import (
     CustomerCommand,
     NoteCommand,
     PriorityCommand,
+    QueryCommand,
     SetStatusCommand,
     TagError,
     TagParse,
@@ -539,3 +540,43 @@ def test_signature_then_tags() -> None:
     result = parse(strip_signature(text, None))
     assert result.commands == (status(Status.CLOSED),)
     assert result.body == "All done.\n"
+
+
+# --- commands by mail and #assign me ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("#queue", QueryCommand("queue")),
+        ("#Queue\n", QueryCommand("queue")),
+        ("#mine", QueryCommand("mine")),
+        ("#show T-42", QueryCommand("show", "T-42")),
+        ("#show [IW-7K3M9QX2PD]", QueryCommand("show", "IW-7K3M9QX2PD")),
+    ],
+)
+def test_queries(text: str, command: QueryCommand) -> None:
+    assert parse(text).commands == (command,)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("#queue now", "#queue takes nothing after it"),
+        ("#mine please", "#mine takes nothing after it"),
+        ("#show", "#show needs one ticket"),
+        ("#show T-1 T-2", "#show needs one ticket"),
+    ],
+)
+def test_bad_queries(text: str, message: str) -> None:
+    result = parse(text)
+    assert not result.ok and message in result.errors[0].message
+
+
+def test_assign_me_is_the_sender_when_a_technician() -> None:
+    result = parse_tags("#assign me", now=NOW, tz=BERLIN, technicians=TECHNICIANS,
+                        sender="Bob@Example.com")
+    assert result.commands == (AssignCommand("bob@example.com"),)
+    stranger = parse_tags("#assign ME", now=NOW, tz=BERLIN, technicians=TECHNICIANS,
+                          sender="eve@attacker.test")
+    assert not stranger.ok and "only a technician" in stranger.errors[0].message

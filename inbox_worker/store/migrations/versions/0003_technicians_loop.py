@@ -30,6 +30,9 @@ def upgrade() -> None:
         batch_op.alter_column("ticket_id", existing_type=sa.Integer(), nullable=True)
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.alter_column("ticket_id", existing_type=sa.Integer(), nullable=True)
+        # An alert goes to several technicians at once: their addresses, joined.
+        batch_op.alter_column("recipient", existing_type=sa.String(length=320),
+                              type_=sa.Text(), existing_nullable=False)
     op.create_table(
         "digests",
         sa.Column("day", sa.String(length=10), nullable=False),

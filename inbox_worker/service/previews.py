@@ -1,0 +1,46 @@
+"""The data `templates preview NAME --ticket REF` renders with: what the mail of that kind
+about that ticket would hold if it went now (for the digest: today's digest)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from inbox_worker.notices.variables import ALERT, COMMAND_REPLY, DIGEST
+from inbox_worker.service.commands import SHOWN_MESSAGES
+from inbox_worker.service.conversation import conversation, notice_context, recent_conversation
+from inbox_worker.service.digest import digest_context, local_day
+from inbox_worker.service.outbox import Outbox
+from inbox_worker.store import repository as repo
+from inbox_worker.store.models import Ticket
+
+
+def preview_context(session: Session, outbox: Outbox, kind: str, ticket: Ticket,
+                    now: datetime) -> dict[str, Any]:
+    if kind == DIGEST:
+        return digest_context(session, outbox, now,
+                              local_day(now, outbox.settings.alerts.timezone))
+    names = conversation(session, ticket).names
+    if kind not in (ALERT, COMMAND_REPLY):
+        return notice_context(ticket, kind=kind, support=outbox.settings.support,
+                              customer_address=ticket.customer,
+                              customer_name=names.get(ticket.customer, ""), now=now)
+    context = outbox.ticket_context(ticket, now,
+                                    queue_position=repo.queue_position(session, ticket),
+                                    customer_name=names.get(ticket.customer, ""))
+    recent = recent_conversation(session, ticket, SHOWN_MESSAGES)
+    if kind == COMMAND_REPLY:
+        context.update(command="show", tickets=[context["ticket"]], conversation=recent)
+        return context
+    # The alert of the ticket's latest customer mail, as a reply would have caused it.
+    latest = next((m for m in reversed(recent) if m["kind"] == "customer"), None)
+    count = outbox.settings.alerts.conversation_messages
+    earlier = [m for m in recent if m is not latest][-count:] if count else []
+    context.update(
+        text=latest["text"] if latest else "", conversation=earlier,
+        alert={"event": "customer_reply" if len(recent) > 1 else "new_ticket",
+               "by": ticket.customer, "breached": context["ticket"]["breached"]},
+    )
+    return context
