@@ -122,6 +122,7 @@ class Outbox:
         now: datetime,
         *,
         actor: str | None,
+        by: str | None = None,
         text: str = "",
         attachments: Sequence[Attachment] = (),
         new_assignee: str | None = None,
@@ -136,7 +137,9 @@ class Outbox:
         all). `trigger` is the Message-ID of the mail that caused it (threads the alert
         with it); `earlier` is the conversation before it when the caller knows it (a new
         ticket has none), and `queue_position` the ticket's place when the caller counted
-        it. Rate limits never apply: a busy hour must not silence a technician."""
+        it. `actor`, left out of the recipients, is the technician who caused it; `by`, who
+        the alert says caused it (default: the actor). Rate limits never apply: a busy hour
+        must not silence a technician."""
         recipients = alert_recipients(event, self.audience, assignee=ticket.assignee,
                                       actor=actor, new_assignee=new_assignee)
         if not recipients:
@@ -152,7 +155,7 @@ class Outbox:
                                       customer_name=_name_in(earlier, ticket.customer))
         context.update(
             text=text, conversation=list(earlier), attachments=listed,
-            alert={"event": event.value, "by": actor or "", "breached": list(breached)},
+            alert={"event": event.value, "by": by or actor or "", "breached": list(breached)},
         )
         support = self.settings.support.address
         reachable = [r for r in recipients if unaddressable(r, support) is None]

@@ -149,8 +149,11 @@ class TicketWriter:
         mail = incoming.mail if incoming is not None else None
         if "queue_position" not in details and self.places.get(ticket.id) is not None:
             details["queue_position"] = self.places[ticket.id]
+        # Only a technician's own (authenticated) mail keeps its alert from them: a mail
+        # that merely says it is from a technician is news to that technician too.
+        own = incoming is None or incoming.kind is MailKind.TECHNICIAN
         self.outbox.alert(
-            self.session, ticket, event, self.now, actor=actor,
+            self.session, ticket, event, self.now, actor=actor if own else None, by=actor,
             text=text if text is not None else (mail.text if mail else ""),
             attachments=mail.attachments if mail else (),
             trigger=incoming.message_key if incoming is not None else None,

@@ -261,6 +261,9 @@ def test_commands_by_mail_and_a_forged_queue_reveals_nothing(desk: Desk) -> None
         sent = desk.mails()
         assert all("Secret project" not in text_of(m) for m in sent if
                    forger in addresses(m))
+        # A mail that only says it is Alice's is news to Alice: she gets its alert.
+        [alert] = desk.mails(kind="alert")
+        assert "alice@example.com" in addresses(alert)
     with desk.app.sessions() as session:
         assert len(repo.list_tickets(session)) == 3
 
@@ -298,3 +301,39 @@ def test_a_busy_hour_never_silences_alerts(desk: Desk) -> None:
     desk.app.send_due_notices()
     assert len(desk.mails(to="alice@example.com", kind="alert")) == 12
 
+
+
+def test_an_alert_recipient_that_bounces_is_recorded_and_never_loops(desk: Desk) -> None:
+    desk.smtp.refuse("bob@example.com")
+    desk.send(customer_mail())
+    [alert] = desk.mails(kind="alert")  # Alice still gets it
+    assert addresses(alert) == ["alice@example.com", "bob@example.com"]
+    [row] = [m for m in desk.ticket()["messages"] if m["kind"] == "alert"]
+    assert row["delivery"]["state"] == "sent"
+    assert "bob@example.com: 550" in row["delivery"]["last_error"]
+    # Bob's server bounces it later: recorded on the ticket, nothing sent, status kept.
+    desk.forget()
+    bounce = (
+        "From: MAILER-DAEMON@example.com\r\nTo: support@example.com\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Message-ID: <bounce-alert@example.com>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"\r\n'
+        "\r\n--b1\r\nContent-Type: text/plain\r\n\r\nNot delivered.\r\n"
+        "--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; example.com\r\n\r\n"
+        "Final-Recipient: rfc822; bob@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "\r\n--b1\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"From: support@example.com\r\nTo: bob@example.com\r\nSubject: {alert['Subject']}\r\n"
+        f"Message-ID: {alert['Message-ID']}\r\n\r\n--b1--\r\n"
+    ).encode()
+    desk.send(bounce)
+    ticket = desk.ticket()
+    assert ticket["status"] == "Open"
+    assert [m["kind"] for m in ticket["messages"] if m["direction"] == "in"] == [
+        "customer", "bounce"]
+    assert desk.mails() == []
+    # Refused for every recipient: a failed delivery, with the server's reason.
+    desk.smtp.refuse("alice@example.com")
+    desk.send(customer_mail(subject="Second", sender="dave@customer.test"))
+    [row] = [m for m in desk.ticket("T-2")["messages"] if m["kind"] == "alert"]
+    assert row["delivery"]["state"] == "failed" and "550" in row["delivery"]["last_error"]

@@ -461,7 +461,8 @@ CASES = [
          status=CL, first_response_at=h(1), clock=paused(80)),
     Case("closed in time", h(500), view(None, None),
          status=CL, first_response_at=h(1), clock=paused(10)),
-    Case("closed unanswered: breached, nobody must act, no deadline", h(30), view(None, None, (FR,)),
+    Case("closed unanswered: breached, nobody must act, no deadline", h(30),
+         view(None, None, (FR,)),
          status=CL, clock=paused(2)),
     # priorities and the target table
     Case("urgent", h(0.5), view(h(1), h(8)), priority="urgent"),
