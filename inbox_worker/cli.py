@@ -97,9 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     digest_commands = digest.add_subparsers(dest="digest_command", required=True,
                                             metavar="ACTION")
     digest_send = digest_commands.add_parser(
-        "send", help="send today's digest now (once a day; also when the daily one is off)")
-    digest_send.add_argument("--force", action="store_true",
-                             help="send even if today's digest went already")
+        "send", help="send the digest now (also when the daily one is off)")
+    digest_send.add_argument("--once", action="store_true",
+                             help="only if today's digest has not gone yet (for cron)")
     digest_send.add_argument("--json", action="store_true")
     add_report_parser(commands)
     return parser
@@ -184,14 +184,14 @@ def cmd_rules(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_digest(app: App, args: argparse.Namespace) -> int:
-    result = send_digest(app.sessions, app.outbox, app.clock(), force=args.force)
+    result = send_digest(app.sessions, app.outbox, app.clock(), once=args.once)
     delivery = app.send_due_notices()
     data = {"day": result.day.isoformat(), "queued": result.queued,
             "already_sent": result.already_sent, "mails_sent": delivery.sent}
     if args.json:
         emit(data)
     elif result.already_sent:
-        print(f"the digest of {result.day} went already (--force sends another)")
+        print(f"the digest of {result.day} went already (without --once it goes again)")
     else:
         print(f"digest of {result.day}: {result.queued} recipient(s), "
               f"{delivery.sent} mail(s) sent")

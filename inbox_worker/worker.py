@@ -10,21 +10,24 @@ delivery. SIGTERM/SIGINT finish the mail in hand and end the loop with exit code
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 import schedule
+from sqlalchemy.exc import SQLAlchemyError
 
 from inbox_worker.app import App
 from inbox_worker.errors import MailboxError, StoreError
 from inbox_worker.mail.source import MailSource
 from inbox_worker.service.digest import digest_due, send_digest
 from inbox_worker.service.mailbox_run import process_mailbox
+from inbox_worker.store.database import first_line
 
 log = logging.getLogger("inbox_worker.worker")
 
@@ -87,10 +90,14 @@ class Worker:
 
     def run(self) -> int:
         backoff = Backoff()
-        self._apply_rules()
-        self._send_digest()
+        started = False
         while not self.stop.is_set():
             try:
+                if not started:
+                    # The time rules and a digest that is due go first, as on every minute.
+                    self._apply_rules()
+                    self._send_digest()
+                    started = True
                 self._one_round()
                 backoff.reset()
                 self._wait_for_mail()
@@ -130,19 +137,21 @@ class Worker:
         return report
 
     def _apply_rules(self) -> None:
-        summary = self.app.apply_time_rules()
-        if summary.auto_closed or summary.started or summary.escalated:
-            log.info("rules auto_closed=%d started=%d escalated=%d", summary.auto_closed,
-                     summary.started, summary.escalated)
-            self.app.send_due_notices()
+        with _store_errors():
+            summary = self.app.apply_time_rules()
+            if summary.auto_closed or summary.started or summary.escalated:
+                log.info("rules auto_closed=%d started=%d escalated=%d", summary.auto_closed,
+                         summary.started, summary.escalated)
+                self.app.send_due_notices()
 
     def _send_digest(self) -> None:
         alerts = self.app.settings.alerts
         now = self.app.clock()
         if digest_due(now, alerts.digest_at, alerts.timezone):
-            result = send_digest(self.app.sessions, self.app.outbox, now)
-            if result.queued:
-                self.app.send_due_notices()
+            with _store_errors():
+                result = send_digest(self.app.sessions, self.app.outbox, now, once=True)
+                if result.queued:
+                    self.app.send_due_notices()
 
     def _wait_for_mail(self) -> None:
         if self.stop.is_set():
@@ -170,6 +179,16 @@ class Worker:
             except Exception:  # noqa: BLE001 - closing a broken connection must not stop us
                 log.debug("closing the mailbox failed", exc_info=True)
             self._source = None
+
+
+@contextlib.contextmanager
+def _store_errors() -> Iterator[None]:
+    """A database that fails under the time rules or the digest is a `StoreError`: the
+    loop backs off and tries again, as for a failing poll, instead of ending."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise StoreError(f"database error: {first_line(exc)}") from exc
 
 
 def print_progress(done: int, seconds: float) -> None:

@@ -131,28 +131,24 @@ _TEXT_FOLLOWS_RE = re.compile(r"\s+\S")
 
 
 def is_forward(subject: str) -> bool:
-    """Whether the subject is a forward: among its leading prefixes (`Re:`, `AW:`, ... and
-    forward ones, several in a row, before and after one bracketed ticket token) there is
-    a forward prefix (`Fwd:`, `WG:`, `TR:`, `RV:`, `I:`, `转发:`, ...), in any case, with a
-    full-width colon too. A technician who forwards an alert has not answered the customer.
+    """Whether the subject is a forward: its first prefix (after a bracketed ticket token,
+    if one comes first) is a forward prefix (`Fwd:`, `WG:`, `TR:`, `RV:`, `I:`, `转发:`,
+    ...), in any case, with a full-width colon too. A technician who forwards an alert has
+    not answered the customer; but "Re: Fwd: ..." is a reply (the colleague's answer to a
+    forwarded alert), which is an answer.
     """
     # NFKC turns full-width letters, brackets and colons into ASCII.
     text = unicodedata.normalize("NFKC", subject)
     position = 0
-    token_seen = False
-    while True:
-        prefix = _ANY_PREFIX_RE.match(text, position)
-        if prefix is not None:
-            position = prefix.end()
-            word = prefix.group(1).casefold()
-            if word in _FORWARD_FOLDED and (word != "i" or _TEXT_FOLLOWS_RE.match(text, position)):
-                return True
-            continue
-        token = None if token_seen else _BRACKETED_TOKEN_RE.match(text, position)
-        if token is None:
-            return False
+    token = _BRACKETED_TOKEN_RE.match(text, position)
+    if token is not None:
         position = token.end()
-        token_seen = True
+    prefix = _ANY_PREFIX_RE.match(text, position)
+    if prefix is None:
+        return False
+    word = prefix.group(1).casefold()
+    return word in _FORWARD_FOLDED and (
+        word != "i" or _TEXT_FOLLOWS_RE.match(text, prefix.end()) is not None)
 
 
 # --- choosing the ticket ------------------------------------------------------------------

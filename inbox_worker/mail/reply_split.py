@@ -123,9 +123,22 @@ def reply_text(full_text: str) -> str:
     tidied = tidy(sample)
     at = first_header_at(tidied)
     if at is None:
-        return full_text
+        return _without_trailing_quote(full_text)
     kept = tidied[:at].strip()
     above, _, last = kept.rpartition("\n")
     if _SEPARATOR_LINE.fullmatch(last):
         kept = above.rstrip()
     return kept or full_text
+
+
+def _without_trailing_quote(text: str) -> str:
+    """`text` without a block of '>'-quoted lines at its end, when the sender wrote above
+    it: a reply quoting the mail below it with no attribution line (some clients, and
+    people who delete the line). Quoted lines between the sender's own stay."""
+    lines = text.rstrip().split("\n")
+    end = len(lines)
+    while end > 0 and (lines[end - 1].lstrip().startswith(">") or not lines[end - 1].strip()):
+        end -= 1
+    if end == len(lines) or not any(line.strip() for line in lines[:end]):
+        return text
+    return "\n".join(lines[:end]).rstrip()

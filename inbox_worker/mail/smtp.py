@@ -54,11 +54,10 @@ class PartlyRefusedError(SendError):
 class OutgoingMail:
     raw: bytes
     sender: str
-    recipient: str  # one address, or several joined by ", " (one transaction for all)
-
-    @property
-    def recipients(self) -> list[str]:
-        return [a for a in (part.strip() for part in self.recipient.split(",")) if a]
+    recipient: str
+    # Further recipients of the same transaction (an alert to several technicians). Never
+    # taken apart from `recipient`: an address may hold a comma ("a,b"@example.com).
+    also: tuple[str, ...] = ()
 
 
 # Told, after each mail of `SendSession.send_each`, its index and its outcome (None: sent).
@@ -136,12 +135,13 @@ class _SmtpConnection:
             raise TransientSendError(f"SMTP server unavailable: {self._down}") from exc
         return smtp
 
-    async def send(self, raw: bytes, *, sender: str, recipient: str) -> None:
-        """Send `raw` to `recipient` (one address, or several joined by ","); raises a
-        `PartlyRefusedError` after a send that some of several recipients refused."""
+    async def send(self, raw: bytes, *, sender: str, recipient: str,
+                   also: Sequence[str] = ()) -> None:
+        """Send `raw` to `recipient` and `also`; raises a `PartlyRefusedError` after a send
+        that some of several recipients refused."""
         smtp = await self._connected()
         limit = self.settings.timeout
-        recipients = OutgoingMail(raw, sender, recipient).recipients
+        recipients = [recipient, *also]
         try:
             # One deadline for the whole transaction (MAIL, RCPT, DATA, the message), not
             # aiosmtplib's own per reply: each of those is a timer and a wrapper around the
@@ -214,7 +214,8 @@ async def _send_each(connection: _SmtpConnection, mails: Sequence[OutgoingMail],
     for index, mail in enumerate(mails):
         error: SendError | None = None
         try:
-            await connection.send(mail.raw, sender=mail.sender, recipient=mail.recipient)
+            await connection.send(mail.raw, sender=mail.sender, recipient=mail.recipient,
+                                  also=mail.also)
         except SendError as exc:
             error = exc
         after(index, error)

@@ -89,6 +89,10 @@ def _parse_address(value: str) -> tuple[str, str]:
     text = value.strip()
     if not text or _UNSAFE.search(text) or any(c.isspace() for c in text):
         raise ValueError(f"not a single email address: {value!r}")
+    if "," in text:
+        # A quoted local part may hold a comma ("ceo,cfo"@example.com), but SMTP clients
+        # (aiosmtplib's parseaddr among them) split it into several recipients.
+        raise ValueError(f"an address with a comma: {value!r}")
     try:
         address = Address(addr_spec=text)
     except (ValueError, IndexError, TypeError, HeaderParseError) as exc:

@@ -65,7 +65,9 @@ TEMPLATE_VARIABLES: dict[str, str] = {
         "digest: yesterday's figures: figures.day, .new, .closed, .answered, .reopened, "
         ".customer_replies, .breached"
     ),
-    "command": "command replies: queue, mine or show; '' elsewhere",
+    "command": (
+        "command replies: queue, mine, show, or refused (the reasons in text); '' elsewhere"
+    ),
 }
 
 TEMPLATE_FILTERS: dict[str, str] = {

@@ -11,15 +11,16 @@ customer like replying to an alert.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from inbox_worker.domain import tags
-from inbox_worker.domain.model import QUEUED_STATUSES, Status
+from inbox_worker.domain.model import QUEUED_STATUSES, InboundMail, Status
 from inbox_worker.errors import UnknownTicketError
 from inbox_worker.notices.variables import COMMAND_REPLY
 from inbox_worker.service.conversation import recent_conversation
 from inbox_worker.service.tickets import Incoming, TicketWriter
 from inbox_worker.store import repository as repo
-from inbox_worker.store.models import Ticket
+from inbox_worker.store.models import Message, Ticket
 
 # Messages of the conversation a `#show` answer holds.
 SHOWN_MESSAGES = 20
@@ -27,26 +28,49 @@ SHOWN_MESSAGES = 20
 MINE_LIMIT = 200
 
 
+_QUERY_TAGS = ("#queue", "#mine", "#show")
+
+
 def is_query(parsed: tags.TagParse) -> bool:
-    return any(isinstance(c, tags.QueryCommand) for c in parsed.commands)
+    """A command by mail, right or wrong (a wrong one is answered with the reason)."""
+    return any(isinstance(c, tags.QueryCommand) for c in parsed.commands) or any(
+        e.line.lower().startswith(_QUERY_TAGS) for e in parsed.errors)
+
+
+def answers_ticketless_mail(session: Session, mail: InboundMail) -> bool:
+    """Whether `mail` replies to one of our mails about no ticket (the digest, an answer
+    to #queue): such a reply is no new ticket, and is answered as a command."""
+    ids = [i for i in (*mail.in_reply_to, *mail.references) if i][:200]
+    return bool(ids) and session.scalar(
+        select(Message.id).where(Message.message_id.in_(ids), Message.ticket_id.is_(None),
+                                 Message.direction == "out").limit(1)
+    ) is not None
 
 
 def answer_query(writer: TicketWriter, incoming: Incoming, parsed: tags.TagParse) -> str | None:
     """Record the command mail and queue its answer. Returns why it was refused (the tags
-    are wrong, or mixed with tags that need a ticket), or None."""
+    are wrong, or mixed with tags that need a ticket: the answer then says so), or None."""
     problems = [f"{e.line}: {e.message}" for e in parsed.errors]
     queries = [c for c in parsed.commands if isinstance(c, tags.QueryCommand)]
     others = [c for c in parsed.commands if not isinstance(c, tags.QueryCommand)]
-    if others or len(queries) > 1:
+    if not queries:
+        problems.append("a reply to the digest or to a command's answer opens no ticket: "
+                        "reply to a ticket's own mail, or write #show T-42 for one")
+    elif others or len(queries) > 1:
         problems.append("#queue, #mine and #show stand alone: one of them per mail, with no "
                         "other tag")
-    if problems:
-        return "; ".join(problems)
-    query = queries[0]
     message = writer.add_message(None, incoming)
     message.kind = "command"
     session, now, outbox = writer.session, writer.now, writer.outbox
     sender = incoming.mail.from_addr
+    if problems:
+        # The technician hears why, as for any refused tag.
+        context = outbox.internal_context(now)
+        context.update(command="refused", text="\n".join(problems))
+        outbox.internal(session, COMMAND_REPLY, [sender], context, now,
+                        in_reply_to=incoming.message_key)
+        return "; ".join(problems)
+    query = queries[0]
     positions = repo.queue_positions(session)
     shown: Ticket | None = None
     if query.query == "show":

@@ -32,6 +32,7 @@ from inbox_worker.mail.smtp import (
     SendError,
     SendSession,
 )
+from inbox_worker.notices.variables import INTERNAL_KINDS
 from inbox_worker.store.models import Message, OutboxItem
 
 log = logging.getLogger("inbox_worker.outbox")
@@ -106,7 +107,7 @@ def deliver_due(
             chunk_outcomes = _ChunkOutcomes(outcomes, claimed, now=now, worker_id=worker_id,
                                             max_attempts=max_attempts)
             connection.send_each(
-                [OutgoingMail(item.raw, envelope_from, item.recipient) for item in claimed],
+                [outgoing(item, envelope_from) for item in claimed],
                 chunk_outcomes.record,
             )
             outcome = chunk_outcomes.summary
@@ -114,6 +115,16 @@ def deliver_due(
             if outcome.sent == 0 and outcome.failed == 0:
                 break
     return summary
+
+
+def outgoing(item: ClaimedNotice, envelope_from: str) -> OutgoingMail:
+    """The envelope of a claimed row. Only a mail to technicians (an alert, the digest)
+    has several recipients, joined by ", " when it was queued from the configured
+    addresses; a customer's address is one, whatever it holds."""
+    if item.notice in INTERNAL_KINDS:
+        first, *others = item.recipient.split(", ")
+        return OutgoingMail(item.raw, envelope_from, first, tuple(others))
+    return OutgoingMail(item.raw, envelope_from, item.recipient)
 
 
 class _LazySession:

@@ -3,8 +3,8 @@ yesterday's figures, to the digest recipients (PRODUCT.md section 4a).
 
 Once a day per local day ([alerts] timezone): the day is recorded in `digests` in the same
 transaction as the digest's mails, and its primary key refuses a second record, so that
-two workers (or `run` and a cron job running `digest send`) never send it twice. A
-forced send (`digest send --force`) records nothing and always goes.
+two workers (or `run` and a cron job running `digest send --once`) never send it twice.
+`digest send` without `--once` sends it now whatever went before, as asked.
 """
 
 from __future__ import annotations
@@ -50,15 +50,17 @@ def digest_due(now: datetime, digest_at: str, zone: str) -> bool:
 
 
 def send_digest(sessions: sessionmaker[Session], outbox: Outbox, now: datetime, *,
-                force: bool = False) -> DigestResult:
-    """Queue today's digest to every digest recipient, unless it went already today."""
+                once: bool) -> DigestResult:
+    """Queue today's digest to the digest recipients and record the day. `once` (the
+    daily digest of `run`, or cron's `digest send --once`): not if today's went already."""
     settings = outbox.settings
     day = local_day(now, settings.alerts.timezone)
     try:
         with sessions.begin() as session:
-            if not force:
-                if session.get(Digest, day.isoformat()) is not None:
-                    return DigestResult(day, 0, already_sent=True)
+            recorded = session.get(Digest, day.isoformat()) is not None
+            if once and recorded:
+                return DigestResult(day, 0, already_sent=True)
+            if not recorded:
                 session.add(Digest(day=day.isoformat(), created_at=now))
                 session.flush()
             context = digest_context(session, outbox, now, day)
@@ -68,7 +70,7 @@ def send_digest(sessions: sessionmaker[Session], outbox: Outbox, now: datetime, 
     except IntegrityError:
         # Another worker recorded today's digest between our look and our write.
         return DigestResult(day, 0, already_sent=True)
-    log.info("digest day=%s recipients=%d forced=%s", day, queued, force)
+    log.info("digest day=%s recipients=%d once=%s", day, queued, once)
     return DigestResult(day, queued)
 
 

@@ -248,16 +248,13 @@ class Ingestor:
                 return IngestResult("quarantined", message_key=message_key, detail=kind.value)
             if technician is not None:
                 parsed = technician.parse(incoming)
-                if commands.is_query(parsed):
+                if commands.is_query(parsed) or commands.answers_ticketless_mail(session,
+                                                                                  mail):
                     refused = commands.answer_query(writer, incoming, parsed)
-                    if refused is not None:
-                        self._add_quarantine(session, fetched,
-                                             f"technician's command with bad tags: {refused}",
-                                             now, mail)
-                        return IngestResult("quarantined", message_key=message_key,
-                                            detail="bad tags")
                     lookups.stored_message(message_key)
-                    return IngestResult("command", message_key, detail="answered by mail")
+                    return IngestResult("command", message_key,
+                                        detail=f"refused: {refused}" if refused
+                                        else "answered by mail")
                 opened = technician.new_mail(incoming, parsed)
                 if opened is None:
                     problems = "; ".join(f"{e.line}: {e.message}" for e in parsed.errors)

@@ -43,9 +43,13 @@ class TechnicianMail:
             return None
         customer = next((c.address for c in parsed.commands
                          if isinstance(c, tags.CustomerCommand)), None)
-        ticket = self.writer.open_ticket(incoming, customer=customer)
+        # The alert goes once the mail's own tags are applied: it shows the priority,
+        # assignee and place the ticket ends with.
+        ticket = self.writer.open_ticket(incoming, customer=customer, alert=False)
         message = self._message_of(ticket)
         self._apply_commands(ticket, incoming, parsed, message, relay=False)
+        self.writer.alert(ticket, AlertEvent.NEW_TICKET, actor=incoming.mail.from_addr,
+                          incoming=incoming, earlier=[])
         return ticket
 
     def reply(self, ticket: Ticket, incoming: Incoming, parsed: tags.TagParse) -> Ticket:
@@ -96,7 +100,7 @@ class TechnicianMail:
                 writer.alert(ticket, AlertEvent.ASSIGNED, actor=actor, incoming=incoming,
                              text=body, new_assignee=command.address)
             elif isinstance(command, tags.PriorityCommand):
-                writer.queue_counts.forget()  # a queued ticket changes rank: count anew
+                writer.forget_queue_counts()  # a queued ticket changes rank
                 ticket.priority = command.priority.value
                 writer.add_event(ticket, "priority", ticket.status, ticket.status, actor,
                                  f"priority {command.priority.value}", message)
@@ -111,7 +115,9 @@ class TechnicianMail:
         event: status.Event | None
         if set_status is not None:
             event = set_status.as_event()
-        elif relay and (body or incoming.mail.attachments):
+        elif relay and body:
+            # Files alone are no answer: a tags-only reply from a client that adds its
+            # logo to every mail must not answer the customer with the logo.
             event = status.TechnicianReply()
         else:
             event = None
@@ -130,14 +136,15 @@ class TechnicianMail:
         # The technician's files go with their words; a note keeps them internal.
         files = incoming.mail.attachments
         if transition.notice is not None:
-            writer.notify(ticket, transition.notice, text=body, attachments=files,
-                          reason=set_status.reason if set_status else None)
-        elif body or files:
+            sent = writer.notify(ticket, transition.notice, text=body, attachments=files,
+                                 reason=set_status.reason if set_status else None)
+        elif body:
             # e.g. `#status in-progress` with a few words: they still reach the customer.
-            writer.notify(ticket, NoticeKind.ANSWER, text=body, attachments=files)
+            sent = writer.notify(ticket, NoticeKind.ANSWER, text=body, attachments=files)
         else:
             return
-        if ticket.first_response_at is None:
+        if sent is not None and ticket.first_response_at is None:
+            # The first response is the first mail that goes to the customer.
             ticket.first_response_at = writer.now
 
     def _refuse(self, ticket: Ticket, technician: str, problems: list[str],

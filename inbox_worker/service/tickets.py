@@ -134,12 +134,13 @@ class TicketWriter:
         self.places: dict[int, int | None] = {}
 
     def notify(self, ticket: Ticket, kind: str, *, thread: Conversation | None = None,
-               attachments: tuple[Attachment, ...] = (), **details: str | None) -> None:
+               attachments: tuple[Attachment, ...] = (), **details: str | None
+               ) -> NewMessage | None:
         """Queue a notice to the customer in this transaction (`Outbox.notice` decides
-        whether it may go)."""
-        self.outbox.notice(self.session, ticket, kind, self.now, thread=thread,
-                           recent=self.recent, attachments=attachments,
-                           **details)  # type: ignore[arg-type]
+        whether it may go: None when it may not)."""
+        return self.outbox.notice(self.session, ticket, kind, self.now, thread=thread,
+                                  recent=self.recent, attachments=attachments,
+                                  **details)  # type: ignore[arg-type]
 
     def alert(self, ticket: Ticket, event: AlertEvent, *, actor: str | None,
               incoming: Incoming | None = None, text: str | None = None,
@@ -162,6 +163,12 @@ class TicketWriter:
 
     # -- tickets -------------------------------------------------------------------------
 
+    def forget_queue_counts(self) -> None:
+        """A change `QueueCounts` cannot follow (a queued ticket's priority): places are
+        counted in the store from now on."""
+        self.queue_counts.forget()
+        self.places.clear()
+
     def open_ticket(
         self,
         incoming: Incoming,
@@ -169,6 +176,7 @@ class TicketWriter:
         linked_to: Ticket | None = None,
         customer: str | None = None,
         acknowledge: bool = True,
+        alert: bool = True,
     ) -> Ticket:
         """A new ticket from a customer's mail (Open, at the back of the queue), acknowledged.
 
@@ -210,10 +218,11 @@ class TicketWriter:
             thread = conversation_of([(message.message_id, "in", message.kind,
                                        message.from_addr, message.from_name, None, None)])
             self.notify(ticket, NoticeKind.ACKNOWLEDGED, thread=thread, suppress=suppress)
-        # A new ticket has no earlier conversation. (A technician who opened it on a
-        # customer's behalf is not told of it: `domain.alerts` leaves the actor out.)
-        self.alert(ticket, AlertEvent.NEW_TICKET, actor=mail.from_addr, incoming=incoming,
-                   earlier=[])
+        if alert:
+            # A new ticket has no earlier conversation. (A technician who opened it on a
+            # customer's behalf is not told of it: `domain.alerts` leaves the actor out.)
+            self.alert(ticket, AlertEvent.NEW_TICKET, actor=mail.from_addr,
+                       incoming=incoming, earlier=[])
         return ticket
 
     def apply_reply(self, ticket: Ticket, incoming: Incoming, policy: status.Policy) -> Ticket:

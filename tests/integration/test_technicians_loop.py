@@ -222,9 +222,15 @@ def test_replies_go_to_the_assignee_and_notes_tell_them(desk: Desk) -> None:
     first = customer_mail()
     desk.send(first)
     alert = desk.mails(to="alice@example.com", kind="alert")[0]
-    desk.send(reply_to(alert.as_bytes(), sender="alice@example.com", body="#assign me\n#note",
-                       headers={"Authentication-Results": TRUSTED_PASS}))
+    before = len(desk.mails(kind="customer"))
+    # Tags alone, from a client that adds its logo to every mail: no answer to anyone.
+    desk.send(with_files(reply_to(alert.as_bytes(), sender="alice@example.com",
+                                  body="#assign me",
+                                  headers={"Authentication-Results": TRUSTED_PASS}),
+                         {"logo.pdf": PDF}))
     assert desk.ticket()["assignee"] == "alice@example.com"
+    assert desk.ticket()["status"] == "Open" and desk.ticket()["first_response_at"] is None
+    assert len(desk.mails(kind="customer")) == before
     desk.forget()
     desk.send(reply_to(first, sender="carol@customer.test", body="It also smells burnt."))
     [reply_alert] = desk.mails(kind="alert")
@@ -254,6 +260,18 @@ def test_commands_by_mail_and_a_forged_queue_reveals_nothing(desk: Desk) -> None
     [shown] = desk.mails()
     assert "Secret project printer" in str(shown["Subject"])
     assert "The printer jams on page 2." in text_of(shown)
+    # A wrong command, and a reply to an answer, are answered with the reason: no ticket.
+    for mail in (make_mail(sender="alice@example.com", subject="q", body="#queue now\n",
+                           headers={"Authentication-Results": TRUSTED_PASS}),
+                 reply_to(answer.as_bytes(), sender="alice@example.com", body="Thanks!",
+                          headers={"Authentication-Results": TRUSTED_PASS})):
+        desk.forget()
+        desk.send(mail)
+        [refused] = desk.mails()
+        assert "refused" in str(refused["Subject"]) and addresses(refused) == [
+            "alice@example.com"]
+    with desk.app.sessions() as session:
+        assert len(repo.list_tickets(session)) == 1
     # A customer, and someone forging Alice's address, get only their acknowledgement.
     for forger in ("eve@attacker.test", "alice@example.com"):
         desk.forget()
@@ -283,11 +301,16 @@ def test_escalation_once_per_breach_and_the_digest_once_a_day(desk: Desk) -> Non
     assert shown["due_at"] == "2026-11-03T09:00:00Z"
 
     desk.forget()
-    first = send_digest(desk.app.sessions, desk.app.outbox, late)
-    again = send_digest(desk.app.sessions, desk.app.outbox, late + timedelta(hours=2))
+    first = send_digest(desk.app.sessions, desk.app.outbox, late, once=True)
+    again = send_digest(desk.app.sessions, desk.app.outbox, late + timedelta(hours=2),
+                        once=True)
     desk.app.send_due_notices()
     assert first.queued == 2 and again.already_sent
-    digests = desk.mails(kind="digest")
+    asked = send_digest(desk.app.sessions, desk.app.outbox, late + timedelta(hours=3),
+                        once=False)  # `digest send`: now, as asked
+    assert asked.queued == 2
+    desk.app.send_due_notices()
+    digests = desk.mails(kind="digest")[:1]
     assert len(digests) == 1 and addresses(digests[0]) == ["alice@example.com",
                                                           "bob@example.com"]
     assert "Printer jams" in text_of(digests[0]) and "first response" in text_of(digests[0])

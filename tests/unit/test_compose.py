@@ -606,3 +606,11 @@ def test_attachment_filename_is_one_safe_line(name: str) -> None:
     assert not re.search(r"[\x00-\x1f\x7f-\x9f/\\\u2028\u2029\u202a-\u202e\u2066-\u2069]", safe)
     safe.encode("utf-8")  # no lone surrogates
     assert attachment_filename(safe) == safe
+
+
+def test_an_address_with_a_comma_is_refused() -> None:
+    """SMTP clients take a quoted comma for two recipients: "ceo,cfo"@x would reach two
+    internal mailboxes through a relay that adds its own domain."""
+    for address in ('"ceo,cfo"@example.com', '"support,x"@evil.example'):
+        with pytest.raises(ValueError, match="comma"):
+            parse_single_address(address)

@@ -207,9 +207,11 @@ FORWARD_PREFIXES = [
 def test_is_forward_after_any_forward_prefix(prefix: str) -> None:
     assert is_forward(f"{prefix} [{TOKEN}] New ticket T-42: Printer jams")
     assert is_forward(f"{prefix} Printer jams")
-    assert is_forward(f"Re: {prefix} Printer jams")
-    assert is_forward(f"AW: SV: {prefix} Printer jams")
-    assert is_forward(f"Re: [{TOKEN}] {prefix} Printer jams")
+    assert is_forward(f"[{TOKEN}] {prefix} Printer jams")
+    # A reply to a forward (a colleague answering the forwarded alert) is an answer.
+    assert not is_forward(f"Re: {prefix} Printer jams")
+    assert not is_forward(f"AW: SV: {prefix} Printer jams")
+    assert not is_forward(f"Re: [{TOKEN}] {prefix} Printer jams")
     # Forwarding strips nothing: the prefix is still a forward's without a space after it.
     if prefix.casefold() != "i:":
         assert is_forward(f"{prefix}Printer jams")
@@ -219,22 +221,23 @@ def test_is_forward_after_any_forward_prefix(prefix: str) -> None:
     ("subject", "expected"),
     [
         (f"Fwd: [{TOKEN}] New ticket T-42: Printer jams", True),
-        (f"Re: Fwd: [{TOKEN}] New ticket T-42: Printer jams", True),
+        # The first prefix decides: a reply to a forward is an answer.
+        (f"Re: Fwd: [{TOKEN}] New ticket T-42: Printer jams",False),
         (f"Fwd: Re: [{TOKEN}] Printer jams", True),
         (f"[{TOKEN}] Fwd: Printer jams", True),
-        (f"RE: [{TOKEN}] FW: Printer jams", True),
-        (f"Re: [{TOKEN.lower()}] WG: Drucker", True),
-        (f"Re:[{TOKEN}]Fwd:Printer", True),
-        ("Re:\r\n Fwd: Printer", True),
-        (f"  Re :  [ {TOKEN} ]  Fwd : Printer", True),
-        (f"Re[2]: AW: [{TOKEN}] TR: Imprimante", True),
-        (f"回复: [{TOKEN}] 转发: 打印机坏了", True),
-        (f"回复：【{TOKEN}】转发：打印机坏了", True),
-        ("Re：［ＩＷ－７Ｋ３Ｍ９ＱＸ２ＰＤ］Ｆｗｄ：Printer", True),
+        (f"RE: [{TOKEN}] FW: Printer jams",False),
+        (f"Re: [{TOKEN.lower()}] WG: Drucker",False),
+        (f"Re:[{TOKEN}]Fwd:Printer",False),
+        ("Re:\r\n Fwd: Printer",False),
+        (f"  Re :  [ {TOKEN} ]  Fwd : Printer",False),
+        (f"Re[2]: AW: [{TOKEN}] TR: Imprimante",False),
+        (f"回复: [{TOKEN}] 转发: 打印机坏了",False),
+        (f"回复：【{TOKEN}】转发：打印机坏了",False),
+        ("Re：［ＩＷ－７Ｋ３Ｍ９ＱＸ２ＰＤ］Ｆｗｄ：Printer",False),
         ("ＦＷ： Printer", True),
         ("[ACME-7K3M9QX2PD] Fwd: another token prefix", True),
         ("I: Stampante guasta", True),
-        (f"R: I: [{TOKEN}] Stampante", True),
+        (f"R: I: [{TOKEN}] Stampante",False),
         # Italian "I:" only with text after it.
         ("I:", False),
         ("I: ", False),

@@ -265,3 +265,19 @@ def test_technicians_own_label_lines_are_not_a_header(own: str) -> None:
 def test_only_a_separator_above_the_header_is_no_reply(separator: str) -> None:
     body = f"{separator}\nFrom: Example Support\nSent: Wednesday\n\n{ALERT}\n"
     assert reply_text(body) == body
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A reply quoting the mail below it with no attribution line: the quote goes.
+        ("Please restart it.\n\n> Internal note: customer owes us\n> Status: Open\n",
+         "Please restart it."),
+        ("Thanks!\r\n> quoted\r\n>\r\n> more\r\n\r\n", "Thanks!"),
+        # Quoted lines between the sender's own stay; a mail that is only a quote stays.
+        ("> Which model?\nThe X200.\n", "> Which model?\nThe X200.\n"),
+        ("> only a quote\n", "> only a quote\n"),
+    ],
+)
+def test_a_trailing_quote_without_attribution_is_cut(text: str, expected: str) -> None:
+    assert reply_text(text).replace("\r", "") == expected.replace("\r", "")
