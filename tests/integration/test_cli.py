@@ -132,3 +132,28 @@ def test_quarantine_list_show_and_retry(tmp_path: Path) -> None:
     [released] = json.loads(run("quarantine", "list", "--all", "--json", cwd=tmp_path).stdout)
     assert released["state"] == "released" and released["retries"] == 2
     one_line_error(run("quarantine", "show", "999", cwd=tmp_path), "no quarantined mail")
+
+
+def test_targets_digest_and_alert_previews_from_the_command_line(tmp_path: Path) -> None:
+    """Response targets in the JSON, `digest send`, and an alert previewed with a ticket."""
+    opened = run("--now", "2026-11-02T09:00:00Z", "ingest", cwd=tmp_path,
+                 stdin=make_mail(subject="Printer jams"))
+    assert opened.returncode == 0, opened.stderr
+    later = ("--now", "2026-11-03T10:00:00Z")
+    [ticket] = json.loads(run(*later, "queue", "--json", cwd=tmp_path).stdout)
+    assert ticket["due_at"] == "2026-11-03T09:00:00Z"  # a normal ticket: 24 hours
+    assert ticket["breached"] == ["first_response"]
+    rules = json.loads(run(*later, "rules", "run", "--json", cwd=tmp_path).stdout)
+    assert rules["escalated"] == 1
+    again = json.loads(run(*later, "rules", "run", "--json", cwd=tmp_path).stdout)
+    assert again["escalated"] == 0  # once per breach
+    digest = run(*later, "digest", "send", "--once", "--json", cwd=tmp_path)
+    assert digest.returncode == 0, digest.stderr
+    assert json.loads(digest.stdout)["day"] == "2026-11-03"
+    twice = json.loads(run(*later, "digest", "send", "--once", "--json", cwd=tmp_path).stdout)
+    assert twice["already_sent"]
+    preview = run("templates", "preview", "alert", "--ticket", "T-1", cwd=tmp_path)
+    assert preview.returncode == 0, preview.stderr
+    assert "Printer jams" in preview.stdout and "T-1" in preview.stdout
+    one_line_error(run("templates", "preview", "alarm", "--ticket", "T-1", cwd=tmp_path),
+                   "unknown notice")
