@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from inbox_worker.app import App
 from inbox_worker.config import AlertSettings
@@ -23,6 +24,7 @@ from inbox_worker.notices.variables import INTERNAL_KINDS
 from inbox_worker.service import targets, views
 from inbox_worker.service.digest import send_digest
 from inbox_worker.store import repository as repo
+from inbox_worker.store.models import OutboxItem
 from tests.support.dovecot import Dovecot
 from tests.support.fixtures import ImapAccount
 from tests.support.mails import make_mail, reply_to
@@ -360,3 +362,27 @@ def test_an_alert_recipient_that_bounces_is_recorded_and_never_loops(desk: Desk)
     desk.send(customer_mail(subject="Second", sender="dave@customer.test"))
     [row] = [m for m in desk.ticket("T-2")["messages"] if m["kind"] == "alert"]
     assert row["delivery"]["state"] == "failed" and "550" in row["delivery"]["last_error"]
+
+
+def test_two_workers_send_one_digest_a_day(make_app: Callable[..., App]) -> None:
+    """Two workers whose clocks both reach the digest's time send it once (the day's row
+    refuses the second, on SQLite and PostgreSQL alike)."""
+    import threading
+
+    apps = [make_app(NOW), make_app(NOW)]
+    results: list[Any] = []
+    start = threading.Barrier(2)
+
+    def send(app: App) -> None:
+        start.wait()
+        results.append(send_digest(app.sessions, app.outbox, NOW, once=True))
+
+    threads = [threading.Thread(target=send, args=(app,)) for app in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.already_sent for r in results) == [False, True]
+    with apps[0].sessions() as session:
+        sent = session.scalars(select(OutboxItem.notice).where(OutboxItem.notice == "digest"))
+        assert list(sent) == ["digest"]
