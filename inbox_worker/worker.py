@@ -66,6 +66,7 @@ class Worker:
         self.stop = threading.Event()
         self.progress = progress
         self._interruptible = False
+        self.signal: int | None = None
         self._source: MailSource | None = None
         self._scheduler = schedule.Scheduler()
         self._scheduler.every(RULES_EVERY_SECONDS).seconds.do(self._apply_rules)
@@ -80,8 +81,11 @@ class Worker:
         signal.signal(signal.SIGINT, self._on_signal)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        log.info("signal=%s stopping after the mail in hand", signum)
+        # Flags only, no logging: the handler runs between two bytecodes of the main
+        # thread, maybe in the middle of its write to stderr, where a log line fails as a
+        # reentrant call and took the stop with it (a SIGTERM lost). The loop says it.
         self.stop.set()
+        self.signal = signum
         if self._interruptible:
             # Only a blocking wait is interrupted; work in hand always finishes.
             raise StopRequested
@@ -109,6 +113,8 @@ class Worker:
                 self._drop_source()
                 self._sleep(delay)
         self._drop_source()
+        if self.signal is not None:
+            log.info("signal=%s: stopped after the mail in hand", self.signal)
         log.info("stopped")
         return 0
 
