@@ -7,7 +7,6 @@ worker knows about becomes one line on stderr and a non-zero exit code.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -18,12 +17,16 @@ from typing import Any
 
 from inbox_worker import __version__
 from inbox_worker.app import App, build_app, fixed_clock, system_clock
+from inbox_worker.cli_outbox import add_outbox_parser, cmd_outbox
+from inbox_worker.cli_output import emit
+from inbox_worker.cli_quarantine import add_quarantine_parser, cmd_quarantine
 from inbox_worker.config import Settings, load_settings
+from inbox_worker.domain.names import status_from_name
 from inbox_worker.domain.targets import TargetView
-from inbox_worker.errors import ConfigError, InboxWorkerError, UnknownTicketError
+from inbox_worker.errors import ConfigError, InboxWorkerError, UnknownTicketError, UsageError
 from inbox_worker.mail.maildir import RawSource
 from inbox_worker.notices.render import NoticeRenderer, kind_from_name
-from inbox_worker.service import quarantine, targets, views
+from inbox_worker.service import targets, views
 from inbox_worker.service.digest import send_digest
 from inbox_worker.service.previews import preview_context
 from inbox_worker.service.report import add_report_parser, cmd_report
@@ -67,24 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     ticket_commands = tickets.add_subparsers(dest="tickets_command", required=True,
                                              metavar="ACTION")
     listing = ticket_commands.add_parser("list", help="all tickets")
-    listing.add_argument("--status", action="append", help="only this status (repeatable)")
+    listing.add_argument("--status", action="append",
+                         help="only this status (repeatable): open, in-progress, answered, "
+                              "closed, scheduled, on-hold, customer-reply; any case")
     listing.add_argument("--json", action="store_true")
     show = ticket_commands.add_parser("show", help="one ticket with messages and history")
     show.add_argument("ref", help="T-42, 42, or the ticket's token")
     show.add_argument("--json", action="store_true")
 
-    quarantine = commands.add_parser("quarantine", help="mails that could not be processed")
-    quarantine_commands = quarantine.add_subparsers(dest="quarantine_command", required=True,
-                                                    metavar="ACTION")
-    q_list = quarantine_commands.add_parser("list", help="quarantined mails")
-    q_list.add_argument("--all", action="store_true", help="include released ones")
-    q_list.add_argument("--json", action="store_true")
-    q_show = quarantine_commands.add_parser("show", help="one quarantined mail, raw")
-    q_show.add_argument("id")
-    q_show.add_argument("--json", action="store_true")
-    q_retry = quarantine_commands.add_parser("retry", help="process a quarantined mail again")
-    q_retry.add_argument("id")
-    q_retry.add_argument("--json", action="store_true")
+    add_quarantine_parser(commands)
 
     templates = commands.add_parser("templates", help="notice templates")
     template_commands = templates.add_subparsers(dest="templates_command", required=True,
@@ -101,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     digest_send.add_argument("--once", action="store_true",
                              help="only if today's digest has not gone yet (for cron)")
     digest_send.add_argument("--json", action="store_true")
+    add_outbox_parser(commands)
     add_report_parser(commands)
     return parser
 
@@ -150,11 +145,6 @@ def dispatch(args: argparse.Namespace) -> int:
         return handler(app, args)
     finally:
         app.close()
-
-
-def emit(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
 
 
 def cmd_poll(app: App, args: argparse.Namespace) -> int:
@@ -271,7 +261,7 @@ def cmd_tickets(app: App, args: argparse.Namespace) -> int:
     with app.sessions() as session:
         positions = repo.queue_positions(session)
         if args.tickets_command == "list":
-            tickets = repo.list_tickets(session, args.status)
+            tickets = repo.list_tickets(session, _statuses(args.status))
             rows = [views.ticket_json(t, positions.get(t.id), _targets(app, t)) for t in tickets]
             if args.json:
                 emit(rows)
@@ -288,40 +278,13 @@ def cmd_tickets(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_quarantine(app: App, args: argparse.Namespace) -> int:
-    action = args.quarantine_command
-    if action == "retry":
-        result = quarantine.retry_quarantined(app.sessions, app.ingestor, args.id, app.clock())
-        data = {"outcome": result.outcome, "ticket": result.ticket_ref, "detail": result.detail}
-        if args.json:
-            emit(data)
-        else:
-            print(f"{data['outcome']} {data['ticket'] or '-'} {data['detail']}")
-        return 0 if not result.quarantined else 1
-    with app.sessions() as session:
-        if action == "list":
-            rows = [quarantine.quarantine_json(r)
-                    for r in quarantine.list_quarantine(session, include_released=args.all)]
-            if args.json:
-                emit(rows)
-            elif not rows:
-                print("(quarantine is empty)")
-            for row in [] if args.json else rows:
-                print(f"{row['id']:>5} {row['created_at']} {row['size']:>9} "
-                      f"{row['sender'] or '-':<30} {row['reason']}")
-            return 0
-        record = quarantine.get_quarantined(session, args.id)
-        data = quarantine.quarantine_json(record)
-        raw = record.raw
-    if args.json:
-        data["raw"] = raw.decode("utf-8", "replace")
-        emit(data)
-    else:
-        for key, value in data.items():
-            print(f"{key}: {value}")
-        print()
-        sys.stdout.write(raw.decode("utf-8", "replace"))
-    return 0
+def _statuses(names: list[str] | None) -> list[str] | None:
+    """The statuses as people type them (`in-progress`, `Customer Reply`); an unknown one
+    is an error that lists the valid ones, not an empty list."""
+    try:
+        return [status_from_name(name).value for name in names] if names else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def _targets(app: App, ticket: Ticket) -> TargetView:
@@ -370,6 +333,7 @@ HANDLERS = {
     "templates": cmd_templates,
     "report": cmd_report,
     "digest": cmd_digest,
+    "outbox": cmd_outbox,
 }
 
 

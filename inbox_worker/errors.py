@@ -17,6 +17,12 @@ class ConfigError(InboxWorkerError):
     exit_code = 2
 
 
+class UsageError(InboxWorkerError):
+    """A command was given a value it does not take (an unknown status, state...)."""
+
+    exit_code = 2
+
+
 class MailboxError(InboxWorkerError):
     """The mailbox (IMAP server or Maildir) cannot be reached or used."""
 

@@ -157,3 +157,58 @@ def test_targets_digest_and_alert_previews_from_the_command_line(tmp_path: Path)
     assert "Printer jams" in preview.stdout and "T-1" in preview.stdout
     one_line_error(run("templates", "preview", "alarm", "--ticket", "T-1", cwd=tmp_path),
                    "unknown notice")
+
+
+HOSTILE = (b"From: =?UTF-8?Q?Ev=1B[31mil?= <x@y.test>\nTo: support@example.com\n"
+           b"Subject: Out of office \x1b]0;pwned\x07\nAuto-Submitted: auto-replied\n"
+           b"Message-ID: <q1@y.test>\n\nI am away \x1b[2J\n")
+
+
+def test_filters_take_names_as_typed_and_refuse_unknown_ones(tmp_path: Path) -> None:
+    run("ingest", cwd=tmp_path, stdin=make_mail(subject="Hello"))
+    for typed in ("open", "OPEN", "Open"):
+        listed = json.loads(run("tickets", "list", "--status", typed, "--json",
+                                cwd=tmp_path).stdout)
+        assert [t["ref"] for t in listed] == ["T-1"]
+    assert json.loads(run("tickets", "list", "--status", "in-progress", "--json",
+                          cwd=tmp_path).stdout) == []
+    one_line_error(run("tickets", "list", "--status", "done", cwd=tmp_path),
+                   "unknown status 'done': use one of Open, In Progress")
+    one_line_error(run("outbox", "list", "--state", "queued", cwd=tmp_path),
+                   "unknown state 'queued'")
+
+
+def test_the_outbox_shown_and_a_failed_mail_sent_again(tmp_path: Path) -> None:
+    run("ingest", cwd=tmp_path, stdin=make_mail(subject="Printer"))
+    [row] = json.loads(run("outbox", "list", "--json", cwd=tmp_path).stdout)
+    assert (row["state"], row["template"], row["ticket"]) == ("pending", "acknowledged", "T-1")
+    shown = run("outbox", "show", str(row["id"]), cwd=tmp_path)
+    assert shown.returncode == 0 and "Subject: [IW-" in shown.stdout
+    assert "We have received your request" in shown.stdout
+    one_line_error(run("outbox", "retry", str(row["id"]), cwd=tmp_path), "only a failed one")
+    # The relay refused it for good; the admin fixed the cause and sends it again.
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "var" / "inbox-worker.db") as db:
+        db.execute("UPDATE outbox SET state = 'failed', attempts = 12, last_error = '550 no'")
+    failed = json.loads(run("outbox", "list", "--state", "Failed", "--json",
+                            cwd=tmp_path).stdout)
+    assert [r["last_error"] for r in failed] == ["550 no"]
+    retried = run("outbox", "retry", str(row["id"]), cwd=tmp_path)
+    assert retried.returncode == 0 and "sent" in retried.stdout
+    [after] = json.loads(run("outbox", "list", "--json", cwd=tmp_path).stdout)
+    assert after["state"] == "sent"
+    one_line_error(run("outbox", "show", "99", cwd=tmp_path), "no outbox mail")
+
+
+def test_quarantine_show_escapes_what_a_terminal_would_run(tmp_path: Path) -> None:
+    run("ingest", cwd=tmp_path, stdin=HOSTILE)
+    shown = run("quarantine", "show", "1", cwd=tmp_path)
+    assert shown.returncode == 0
+    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
+    assert "\\x1b]0;pwned\\x07" in shown.stdout
+    exported = subprocess.run([str(SCRIPT), "quarantine", "export", "1"], cwd=tmp_path,
+                              capture_output=True, timeout=60,
+                              env={k: v for k, v in os.environ.items()
+                                   if not k.startswith("INBOX_WORKER")})
+    assert exported.returncode == 0 and exported.stdout == HOSTILE
