@@ -36,10 +36,12 @@ Decisions where the brief leaves room (each also noted where it is made):
   day in Europe/Berlin) does not exist and is refused with a message saying so; an ambiguous
   time (the autumn hour that happens twice) takes ``fold=0``, the first occurrence (still
   summer time). The result is returned in UTC and must be strictly after ``now``.
-- Addresses are one bare address (``name@example.com``), optionally in angle brackets or
+- Addresses are one address (``name@example.com``), optionally in angle brackets or
   with ``mailto:``; the ``addr <mailto:addr>`` form that mail clients make of a typed
-  address is accepted. Display names are not. ASCII only; single-label domains are allowed
-  (as in the configuration). Addresses are returned lower-cased.
+  address, and display forms (``Dave Smith <dave@example.com>``, ``"Smith, Dave"
+  <dave@example.com>``, ``dave@example.com (Dave)``) are accepted: what a client pastes.
+  ASCII only; single-label domains are allowed (as in the configuration). Addresses are
+  returned lower-cased.
 - Tag lines are removed from the body even when they are wrong; when the text has no tag
   line at all, the body is the text unchanged.
 """
@@ -49,6 +51,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 from inbox_worker.domain.model import Priority, Status
@@ -443,15 +446,29 @@ def _read_address(arg: str) -> str | None:
     linked = _AUTOLINK_RE.fullmatch(candidate)
     if linked:
         if linked.group(1).casefold() != linked.group(2).casefold():
-            return None
+            return _display_form(candidate)  # "Dave" <mailto:dave@x.org>
         candidate = linked.group(1)
     if candidate.startswith("<") and candidate.endswith(">"):
         candidate = candidate[1:-1].strip()
     if candidate[:7].casefold() == "mailto:":
         candidate = candidate[7:]
     if len(candidate) > _MAX_ADDRESS or not _ADDRESS_RE.fullmatch(candidate):
-        return None
+        return _display_form(arg.strip())
     return candidate.lower()
+
+
+_MAILTO_IN_BRACKETS = re.compile(r"<\s*mailto:", re.IGNORECASE)
+
+
+def _display_form(text: str) -> str | None:
+    """The address of a display form a mail client writes ("Dave Smith <dave@x.org>",
+    '"Smith, Dave" <mailto:dave@x.org>', "dave@x.org (Dave)"), when it names one address."""
+    if text.count("@") != 1:
+        return None
+    _, address = parseaddr(_MAILTO_IN_BRACKETS.sub("<", text))
+    if not address or len(address) > _MAX_ADDRESS or not _ADDRESS_RE.fullmatch(address):
+        return None
+    return address.lower()
 
 
 # --- signatures ---------------------------------------------------------------------------

@@ -47,6 +47,19 @@ def answers_ticketless_mail(session: Session, mail: InboundMail) -> bool:
     ) is not None
 
 
+def refuse(writer: TicketWriter, incoming: Incoming, problems: list[str]) -> str:
+    """A technician's mail with no ticket whose tags were refused: recorded (with no
+    ticket, its raw bytes kept) and answered with the reasons, as any refused tag is.
+    Returns the reasons in one line."""
+    message = writer.add_message(None, incoming)
+    message.kind = "command"
+    context = writer.outbox.internal_context(writer.now)
+    context.update(command="refused", text="\n".join(problems))
+    writer.outbox.internal(writer.session, COMMAND_REPLY, [incoming.mail.from_addr], context,
+                           writer.now, in_reply_to=incoming.message_key)
+    return "; ".join(problems)
+
+
 def answer_query(writer: TicketWriter, incoming: Incoming, parsed: tags.TagParse) -> str | None:
     """Record the command mail and queue its answer. Returns why it was refused (the tags
     are wrong, or mixed with tags that need a ticket: the answer then says so), or None."""
@@ -59,17 +72,12 @@ def answer_query(writer: TicketWriter, incoming: Incoming, parsed: tags.TagParse
     elif others or len(queries) > 1:
         problems.append("#queue, #mine and #show stand alone: one of them per mail, with no "
                         "other tag")
+    if problems:
+        return refuse(writer, incoming, problems)
     message = writer.add_message(None, incoming)
     message.kind = "command"
     session, now, outbox = writer.session, writer.now, writer.outbox
     sender = incoming.mail.from_addr
-    if problems:
-        # The technician hears why, as for any refused tag.
-        context = outbox.internal_context(now)
-        context.update(command="refused", text="\n".join(problems))
-        outbox.internal(session, COMMAND_REPLY, [sender], context, now,
-                        in_reply_to=incoming.message_key)
-        return "; ".join(problems)
     query = queries[0]
     positions = repo.queue_positions(session)
     shown: Ticket | None = None

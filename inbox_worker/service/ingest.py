@@ -257,12 +257,11 @@ class Ingestor:
                                         else "answered by mail")
                 opened = technician.new_mail(incoming, parsed)
                 if opened is None:
-                    problems = "; ".join(f"{e.line}: {e.message}" for e in parsed.errors)
-                    self._add_quarantine(session, fetched,
-                                         f"technician's new mail with bad tags: {problems}",
-                                         now, mail)
-                    return IngestResult("quarantined", message_key=message_key,
-                                        detail="bad tags")
+                    # No ticket to answer on: the technician hears why by mail.
+                    refused = commands.refuse(
+                        writer, incoming, [f"{e.line}: {e.message}" for e in parsed.errors])
+                    lookups.stored_message(message_key)
+                    return IngestResult("command", message_key, detail=f"refused: {refused}")
                 ticket = opened
             else:
                 ticket = writer.open_ticket(incoming)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from inbox_worker.domain import correlate, status, tags
 from inbox_worker.domain.alerts import AlertEvent
 from inbox_worker.domain.status import NoticeKind
+from inbox_worker.service.conversation import Conversation
 from inbox_worker.service.tickets import Incoming, TicketWriter, ticket_state
 from inbox_worker.store.models import Message, Ticket
 from inbox_worker.store.new_rows import MessageRef
@@ -38,16 +39,19 @@ class TechnicianMail:
     def new_mail(self, incoming: Incoming, parsed: tags.TagParse) -> Ticket | None:
         """A technician's mail that is no reply. ``#customer`` opens a ticket on the
         customer's behalf; without it the technician is the customer. Returns None when the
-        tags are bad (the caller quarantines the mail: there is no ticket to answer on)."""
+        tags are bad (the caller answers the technician: there is no ticket to answer on)."""
         if not parsed.ok:
             return None
         customer = next((c.address for c in parsed.commands
                          if isinstance(c, tags.CustomerCommand)), None)
-        # The alert goes once the mail's own tags are applied: it shows the priority,
-        # assignee and place the ticket ends with.
-        ticket = self.writer.open_ticket(incoming, customer=customer, alert=False)
+        # The acknowledgement and the alert go once the mail's own tags are applied: they
+        # show the priority, assignee and place the ticket ends with.
+        ticket = self.writer.open_ticket(incoming, customer=customer, acknowledge=False,
+                                         alert=False)
         message = self._message_of(ticket)
         self._apply_commands(ticket, incoming, parsed, message, relay=False)
+        # The customer saw none of this conversation (a technician's mail): no threading.
+        self.writer.notify(ticket, NoticeKind.ACKNOWLEDGED, thread=Conversation(None, [], {}))
         self.writer.alert(ticket, AlertEvent.NEW_TICKET, actor=incoming.mail.from_addr,
                           incoming=incoming, earlier=[])
         return ticket

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -19,12 +20,13 @@ import pytest
 from sqlalchemy import select
 
 from inbox_worker.app import App
-from inbox_worker.config import AlertSettings
+from inbox_worker.config import AlertSettings, Settings
+from inbox_worker.mail.maildir import RawSource
 from inbox_worker.notices.variables import INTERNAL_KINDS
 from inbox_worker.service import targets, views
 from inbox_worker.service.digest import send_digest
 from inbox_worker.store import repository as repo
-from inbox_worker.store.models import OutboxItem
+from inbox_worker.store.models import OutboxItem, QuarantinedMail
 from tests.support.dovecot import Dovecot
 from tests.support.fixtures import ImapAccount
 from tests.support.mails import make_mail, reply_to
@@ -386,3 +388,41 @@ def test_two_workers_send_one_digest_a_day(make_app: Callable[..., App]) -> None
     with apps[0].sessions() as session:
         sent = session.scalars(select(OutboxItem.notice).where(OutboxItem.notice == "digest"))
         assert list(sent) == ["digest"]
+
+
+def test_a_ticket_opened_for_a_customer_and_a_refused_one(
+    make_app: Callable[..., App], settings: Settings, tmp_path: Path,
+) -> None:
+    """`#customer` takes the address as a client pastes it; the acknowledgement shows the
+    priority the tags gave; bad tags earn the technician the reason, not a silent
+    quarantine."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "acknowledged.txt.j2").write_text(
+        "Subject: Received: {{ ticket.subject }}\n\nPriority: {{ ticket.priority }}\n")
+    technicians = replace(settings.technicians, trust_delivery_path=True)
+    app = make_app(NOW, templates_dir=templates, technicians=technicians)
+    sent = settings.smtp.sent_path / "new"
+
+    def ingest(body: str) -> str:
+        raw = make_mail(sender="alice@example.com", subject="Phone call", body=body)
+        result = app.ingestor.process(RawSource.fetched_from(raw, "test"), NOW)
+        app.send_due_notices()
+        return result.outcome
+
+    assert ingest('#customer "Smith, Dave" <mailto:dave@customer.test>\n#priority urgent\n'
+                  "Dave called: the VPN is down.\n") == "created"
+    mails = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
+             for p in sorted(sent.iterdir())]
+    [ack] = [m for m in mails if str(m["To"]).endswith("dave@customer.test")]
+    assert "Priority: urgent" in ack.get_body(("plain",)).get_content()
+    before = set(sent.iterdir())
+    assert ingest("#customer Dave from accounting\nHe called.\n") == "command"
+    [refusal] = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
+                 for p in set(sent.iterdir()) - before]
+    assert str(refusal["To"]) == "alice@example.com"
+    text = refusal.get_body(("plain",)).get_content()
+    assert "#customer Dave from accounting" in text and "is not an email address" in text
+    with app.sessions() as session:
+        assert len(repo.list_tickets(session)) == 1
+        assert not session.scalars(select(QuarantinedMail)).all()

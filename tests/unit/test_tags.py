@@ -213,7 +213,6 @@ INVALID: list[tuple[str, list[str]]] = [
     ("#assign bob@-example.com", ["is not an email address"]),
     ("#assign .bob@example.com", ["is not an email address"]),
     ("#assign bob@example.com alice@example.com", ["is not an email address"]),
-    ("#assign Bob <bob@example.com>", ["is not an email address"]),
     ("#assign bob@example.com <mailto:alice@example.com>", ["is not an email address"]),
     ("#assign b\u00f6b@example.com", ["is not an email address"]),
     # #customer
@@ -580,3 +579,17 @@ def test_assign_me_is_the_sender_when_a_technician() -> None:
     stranger = parse_tags("#assign ME", now=NOW, tz=BERLIN, technicians=TECHNICIANS,
                           sender="eve@attacker.test")
     assert not stranger.ok and "only a technician" in stranger.errors[0].message
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["Dave Smith <dave@customer.test>", '"Smith, Dave" <mailto:dave@customer.test>',
+     "dave@customer.test (Dave)", '"Dave" <Mailto:Dave@Customer.test>',
+     "<mailto:dave@customer.test>", "DAVE@customer.test"],
+)
+def test_customer_takes_every_address_form_a_client_writes(typed: str) -> None:
+    assert parse(f"#customer {typed}").commands == (CustomerCommand("dave@customer.test"),)
+
+
+def test_assign_takes_a_display_form_of_a_technician() -> None:
+    assert parse("#assign Bob <bob@example.com>").commands == (AssignCommand("bob@example.com"),)
