@@ -25,6 +25,7 @@ from inbox_worker.domain.names import status_from_name
 from inbox_worker.domain.targets import TargetView
 from inbox_worker.errors import ConfigError, InboxWorkerError, UnknownTicketError, UsageError
 from inbox_worker.mail.maildir import RawSource
+from inbox_worker.mail.terminal import terminal_safe
 from inbox_worker.notices.render import NoticeRenderer, kind_from_name
 from inbox_worker.service import targets, views
 from inbox_worker.service.digest import send_digest
@@ -313,9 +314,11 @@ def _print_detail(detail: dict[str, Any]) -> None:
     if detail["linked_to"]:
         print(f"continues: {detail['linked_to']}")
     for message in detail["messages"]:
-        print(f"\n--- {message['direction']} {message['kind']} from {message['from']} "
-              f"at {message['received_at']}")
-        print(message["text"])
+        dated = (f" (dated {message['date']})" if message["date"]
+                 and message["date"] != message["received_at"] else "")
+        print(f"\n--- {message['direction']} {message['kind']} from "
+              f"{terminal_safe(message['from'])} at {message['received_at']}{dated}")
+        print(terminal_safe(message["text"]))
     print("\nhistory:")
     for event in detail["events"]:
         print(f"  {event['at']}  {event['kind']:<15} {event['from_status'] or '-'} -> "

@@ -53,6 +53,7 @@ def message_json(message: Message) -> dict[str, Any]:
         "subject": message.subject,
         "text": message.text,
         "full_text": message.full_text,
+        "date": iso(message.date_header),  # the mail's own Date, as its sender's clock said
         "received_at": iso(message.received_at),
         "attachments": [
             {"filename": a.filename, "content_type": a.content_type, "size": a.size,

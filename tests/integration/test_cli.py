@@ -172,6 +172,8 @@ def test_filters_take_names_as_typed_and_refuse_unknown_ones(tmp_path: Path) -> 
         assert [t["ref"] for t in listed] == ["T-1"]
     assert json.loads(run("tickets", "list", "--status", "in-progress", "--json",
                           cwd=tmp_path).stdout) == []
+    shown = json.loads(run("tickets", "show", "T-1", "--json", cwd=tmp_path).stdout)
+    assert shown["messages"][0]["date"] == "2026-11-02T08:00:00Z"  # the mail's own Date
     one_line_error(run("tickets", "list", "--status", "done", cwd=tmp_path),
                    "unknown status 'done': use one of Open, In Progress")
     one_line_error(run("outbox", "list", "--state", "queued", cwd=tmp_path),
