@@ -364,6 +364,9 @@ class _Parser:
         return QueryCommand(name)
 
 
+# The commands by mail with no ticket (`QueryCommand`).
+QUERY_TAGS = ("queue", "mine", "show")
+
 _HANDLERS = {
     "queue": _Parser.queue,
     "mine": _Parser.mine,

@@ -28,13 +28,11 @@ SHOWN_MESSAGES = 20
 MINE_LIMIT = 200
 
 
-_QUERY_TAGS = ("#queue", "#mine", "#show")
-
-
 def is_query(parsed: tags.TagParse) -> bool:
     """A command by mail, right or wrong (a wrong one is answered with the reason)."""
     return any(isinstance(c, tags.QueryCommand) for c in parsed.commands) or any(
-        e.line.lower().startswith(_QUERY_TAGS) for e in parsed.errors)
+        e.line.lower().startswith(tuple(f"#{t}" for t in tags.QUERY_TAGS))
+        for e in parsed.errors)
 
 
 def answers_ticketless_mail(session: Session, mail: InboundMail) -> bool:

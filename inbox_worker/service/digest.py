@@ -78,15 +78,17 @@ def digest_context(session: Session, outbox: Outbox, now: datetime, day: date
                    ) -> dict[str, Any]:
     queue = repo.queue(session)
     positions = {t.id: i for i, t in enumerate(queue, start=1)}
-    tickets = [outbox.ticket_data(t, now, positions[t.id]) for t in queue]
-    open_tickets = session.scalars(
+    # Every open ticket's targets evaluated once; the queued ones are among them.
+    shown: dict[int, dict[str, Any]] = {}
+    overdue = []
+    for ticket in session.scalars(
         select(Ticket).where(Ticket.status != Status.CLOSED.value).order_by(Ticket.id)
-    )
-    # Past a target and not yet handled: no first response yet, or not yet resolved.
-    overdue = [
-        outbox.ticket_data(ticket, now, positions.get(ticket.id)) for ticket in open_tickets
-        if targets.view(ticket, outbox.settings.targets, now).overdue
-    ]
+    ):
+        view = targets.view(ticket, outbox.settings.targets, now)
+        shown[ticket.id] = outbox.ticket_data(ticket, now, positions.get(ticket.id), view)
+        if view.overdue:  # past a target and not yet handled
+            overdue.append(shown[ticket.id])
+    tickets = [shown[t.id] for t in queue]
     context = outbox.internal_context(now)
     context.update(tickets=tickets, overdue=overdue,
                    figures=yesterday_figures(session, now, day, outbox.settings.alerts.timezone))
@@ -106,10 +108,11 @@ def yesterday_figures(session: Session, now: datetime, today: date, zone: str
 
     events = select(func.count(TicketEvent.id)).where(TicketEvent.at >= start,
                                                      TicketEvent.at < end)
+    new = count(select(func.count(Ticket.id)).where(Ticket.created_at >= start,
+                                                    Ticket.created_at < end))
     return {
         "day": yesterday,
-        "new": count(select(func.count(Ticket.id)).where(Ticket.created_at >= start,
-                                                         Ticket.created_at < end)),
+        "new": new,
         "closed": count(events.where(TicketEvent.to_status == Status.CLOSED.value,
                                      TicketEvent.from_status != Status.CLOSED.value)),
         "answered": count(events.where(TicketEvent.to_status == Status.ANSWERED.value)),
@@ -119,8 +122,7 @@ def yesterday_figures(session: Session, now: datetime, today: date, zone: str
                 Message.direction == "in", Message.kind == "customer",
                 Message.received_at >= start, Message.received_at < end,
             )
-        ) - count(select(func.count(Ticket.id)).where(Ticket.created_at >= start,
-                                                      Ticket.created_at < end))),
+        ) - new),  # a new ticket's first mail is no reply
         "breached": count(select(func.count(TargetBreach.id)).where(TargetBreach.at >= start,
                                                                    TargetBreach.at < end)),
     }

@@ -23,6 +23,7 @@ from inbox_worker.domain import correlate
 from inbox_worker.domain.alerts import AlertAudience, AlertEvent, alert_recipients
 from inbox_worker.domain.model import Attachment
 from inbox_worker.domain.status import NoticeKind
+from inbox_worker.domain.targets import TargetView
 from inbox_worker.notices.compose import OutgoingAttachment, compose_notice, new_message_id
 from inbox_worker.notices.render import NoticeRenderer
 from inbox_worker.notices.variables import ALERT, internal_defaults, size_text
@@ -157,18 +158,10 @@ class Outbox:
             text=text, conversation=list(earlier), attachments=listed,
             alert={"event": event.value, "by": by or actor or "", "breached": list(breached)},
         )
-        support = self.settings.support.address
-        reachable = [r for r in recipients if unaddressable(r, support) is None]
-        context["recipient"] = ", ".join(reachable or recipients)
         # One mail to all of them (one SMTP transaction, whatever the team's size): a
         # technician's reply threads by its token or its Message-ID alike.
-        return self._write(
-            session, ticket=ticket, message_kind="alert", template=ALERT,
-            recipient=context["recipient"], recipient_name="", context=context,
-            in_reply_to=trigger, references=[trigger] if trigger else [], now=now,
-            why_not=None if reachable else unaddressable(recipients[0], support),
-            attachments=attached,
-        )
+        return self.internal(session, ALERT, recipients, context, now, ticket=ticket,
+                             in_reply_to=trigger, attachments=attached)
 
     # -- digests and command replies -------------------------------------------------------
 
@@ -182,10 +175,12 @@ class Outbox:
         *,
         ticket: Ticket | None = None,
         in_reply_to: str | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> NewMessage | None:
-        """A digest or a command's answer to `recipients` (technicians: one mail to all),
-        rendered from `context` (see `ticket_context` and `notices.variables`). With a
-        `ticket`, it is recorded on it, so that a reply to it threads there."""
+        """A mail to technicians (an alert, the digest, a command's answer): one mail to
+        all `recipients`, rendered from `context` (see `ticket_context` and
+        `notices.variables`), never rate limited. With a `ticket`, it is recorded on it, so
+        that a reply to it threads there."""
         support = self.settings.support.address
         reachable = [r for r in recipients if unaddressable(r, support) is None]
         to = ", ".join(reachable or recipients)
@@ -194,6 +189,7 @@ class Outbox:
             recipient=to, recipient_name="", context={**context, "recipient": to},
             in_reply_to=in_reply_to, references=[in_reply_to] if in_reply_to else [],
             now=now, why_not=None if reachable else unaddressable(recipients[0], support),
+            attachments=attachments,
         )
 
     def internal_context(self, now: datetime) -> dict[str, Any]:
@@ -218,10 +214,12 @@ class Outbox:
         context["ticket"] = self.ticket_data(ticket, now, queue_position)
         return context
 
-    def ticket_data(self, ticket: Ticket, now: datetime, queue_position: int | None
-                    ) -> dict[str, Any]:
+    def ticket_data(self, ticket: Ticket, now: datetime, queue_position: int | None,
+                    view: TargetView | None = None) -> dict[str, Any]:
+        """`ticket` as template data with its place and targets (`view` when the caller
+        evaluated them already)."""
         data = ticket_data(ticket)
-        view = targets.view(ticket, self.settings.targets, now)
+        view = view or targets.view(ticket, self.settings.targets, now)
         data.update(queue_position=queue_position, due_at=view.due_at,
                     breached=list(view.breached))
         return data

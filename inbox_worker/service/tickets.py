@@ -33,6 +33,7 @@ from inbox_worker.store.models import Participant, Ticket
 from inbox_worker.store.new_rows import MessageRef, NewMessage, new_rows
 
 SYSTEM_ACTOR = "system"
+_QUEUED = frozenset(s.value for s in QUEUED_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -273,9 +274,8 @@ class TicketWriter:
                            f"{cause}: {transition.rejected}", message)
             return
         targets.advance(ticket, transition.status.value, self.now, self.settings.targets)
-        queued = {s.value for s in QUEUED_STATUSES}
         self.places[ticket.id] = self.queue_counts.changed(
-            ticket.priority, old in queued, transition.status.value in queued,
+            ticket.priority, old in _QUEUED, transition.status.value in _QUEUED,
             transition.place == "back")
         ticket.status = transition.status.value
         ticket.closed_at = transition.closed_at
