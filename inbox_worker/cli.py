@@ -23,13 +23,13 @@ from inbox_worker.cli_quarantine import add_quarantine_parser, cmd_quarantine
 from inbox_worker.config import Settings, load_settings
 from inbox_worker.domain.names import status_from_name
 from inbox_worker.domain.targets import TargetView
-from inbox_worker.errors import ConfigError, InboxWorkerError, UnknownTicketError, UsageError
+from inbox_worker.errors import ConfigError, InboxWorkerError, UsageError
 from inbox_worker.mail.maildir import RawSource
 from inbox_worker.mail.terminal import terminal_safe
 from inbox_worker.notices.render import NoticeRenderer, kind_from_name
 from inbox_worker.service import targets, views
 from inbox_worker.service.digest import send_digest
-from inbox_worker.service.previews import preview_context
+from inbox_worker.service.previews import mail_subject, preview_context, sample_with_prefix
 from inbox_worker.service.report import add_report_parser, cmd_report
 from inbox_worker.store import repository as repo
 from inbox_worker.store.models import Ticket
@@ -125,7 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return dispatch(args)
     except InboxWorkerError as exc:
-        print(f"inbox-worker: error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:  # a configuration's mistakes: one a line
+            print(f"inbox-worker: error: {line}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -202,19 +203,25 @@ def cmd_templates_check(settings: Settings) -> int:
 
 def cmd_templates(app: App, args: argparse.Namespace) -> int:
     kind = kind_from_name(args.name)
-    context = None
     try:
-        app.renderer.sample_context(kind)  # an unknown name fails here, before any lookup
-        if args.ticket:
-            with app.sessions() as session:
-                ticket = repo.find_ticket(session, args.ticket)
-                context = preview_context(session, app.outbox, kind, ticket, app.clock())
-        rendered, problems = app.renderer.preview(args.name, context)
-    except ValueError as exc:
-        raise UnknownTicketError(str(exc)) from exc
-    for problem in problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    print(f"Subject: {rendered.subject}\n")
+        context = app.renderer.sample_context(kind)
+    except ValueError as exc:  # an unknown notice name
+        raise UsageError(str(exc)) from exc
+    if args.ticket:
+        with app.sessions() as session:
+            ticket = repo.find_ticket(session, args.ticket)
+            context = preview_context(session, app.outbox, kind, ticket, app.clock())
+    else:
+        context = sample_with_prefix(context, app.settings.support.token_prefix)
+    rendered, problems = app.renderer.preview(kind, context)
+    if rendered is None:
+        # What would go out instead is not what the admin wrote: show the errors only.
+        for problem in problems:
+            print(f"inbox-worker: error: {problem}", file=sys.stderr)
+        print(f"inbox-worker: error: {kind} does not render; until it is fixed, its mails "
+              "use the last version that worked or the built-in default", file=sys.stderr)
+        return 1
+    print(f"Subject: {mail_subject(kind, rendered.subject, context)}\n")
     print(rendered.text)
     if rendered.html:
         print("\n--- HTML ---")

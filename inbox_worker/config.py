@@ -1,8 +1,9 @@
 """Configuration: one TOML file plus the environment -> one frozen `Settings` object.
 
-All validation lives here, so the rest of the program can trust what it is given. Secrets are
-never read from the file: only the *name* of an environment variable, or a command that
-prints the secret, is configured.
+`config_schema` says what the file may hold and checks it; this module reads the file, turns
+it into `Settings` and checks the places it names, so the rest of the program can trust what
+it is given. Secrets are never read from the file: only the *name* of an environment
+variable, or a command that prints the secret, is configured.
 """
 
 from __future__ import annotations
@@ -14,25 +15,25 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from inbox_worker.config_alerts import AlertSettings, read_alerts, read_targets
-from inbox_worker.config_values import (
-    read_address,
-    read_bool,
-    read_int,
-    read_number,
-    read_str,
-    table,
+from pydantic import ValidationError
+
+from inbox_worker.config_alerts import AlertSettings, alert_settings, target_hours
+from inbox_worker.config_errors import describe_errors
+from inbox_worker.config_schema import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_MAILDIR,
+    DEFAULT_SENT_MAILDIR,
+    ConfigFile,
+    MailboxFile,
+    SmtpFile,
+    mailbox_place,
 )
 from inbox_worker.domain.targets import TargetHours
 from inbox_worker.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config/inbox-worker.toml")
 CONFIG_ENV = "INBOX_WORKER_CONFIG"
-
-SECURITY_MODES = ("none", "starttls", "tls")
 
 
 @dataclass(frozen=True)
@@ -182,207 +183,135 @@ def load_settings(path: Path | None = None, *, env: dict[str, str] | None = None
             raise ConfigError(f"configuration file {config_path} does not exist")
         return Settings()
     try:
-        data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        text = config_path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read configuration {config_path}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_path}: invalid TOML: {exc}") from exc
+    settings = settings_from_dict(data, source=config_path, text=text)
+    problems = missing_places(settings, data)
+    if problems:
+        raise ConfigError("\n".join(f"{config_path}: {problem}" for problem in problems))
+    return settings
+
+
+def settings_from_dict(data: dict[str, Any], *, source: Path | None = None,
+                       text: str = "") -> Settings:
+    """Settings from a parsed TOML file; every mistake in it is one line of the ConfigError."""
     try:
-        return settings_from_dict(data, source=config_path)
-    except ConfigError as exc:
-        raise ConfigError(f"{config_path}: {exc}") from exc
-
-
-KNOWN_SECTIONS = {
-    "support",
-    "database",
-    "mailbox",
-    "smtp",
-    "technicians",
-    "policy",
-    "templates",
-    "worker",
-    "notices",
-    "alerts",
-    "targets",
-}
-
-
-def settings_from_dict(data: dict[str, Any], *, source: Path | None = None) -> Settings:
-    unknown = set(data) - KNOWN_SECTIONS
-    if unknown:
-        raise ConfigError(f"unknown section(s): {', '.join(sorted(unknown))}")
-    support = _support(table(data, "support"))
-    alerts = read_alerts(table(data, "alerts"))
+        file = ConfigFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(describe_errors(exc, source=source, text=text))) from None
+    support = file.support
     return Settings(
-        support=support,
-        database=DatabaseSettings(
-            url=read_str(table(data, "database"), "url", DatabaseSettings.url, "database")
+        support=SupportSettings(
+            address=support.address,
+            name=support.name,
+            token_prefix=support.token_prefix,
+            message_id_domain=(support.message_id_domain
+                               or support.address.partition("@")[2]).lower(),
         ),
-        mailbox=_mailbox(table(data, "mailbox")),
-        smtp=_smtp(table(data, "smtp")),
-        technicians=_technicians(table(data, "technicians"), support.address),
-        policy=_policy(table(data, "policy")),
+        database=DatabaseSettings(url=file.database.url),
+        mailbox=_mailbox(file.mailbox),
+        smtp=_smtp(file.smtp),
+        technicians=TechnicianSettings(
+            addresses=frozenset(file.technicians.addresses),
+            trusted_authserv_ids=tuple(i.strip().lower()
+                                       for i in file.technicians.trusted_authserv_ids),
+            trust_delivery_path=file.technicians.trust_delivery_path,
+            time_zone=file.technicians.time_zone,
+            signature_marker=file.technicians.signature_marker,
+        ),
+        policy=PolicySettings(auto_close_days=file.policy.auto_close_days,
+                              reopen_days=file.policy.reopen_days),
         notices=NoticeSettings(
-            rate_limit_per_hour=read_int(table(data, "notices"), "rate_limit_per_hour", 10,
-                                     "notices"),
-            acknowledgements_per_hour=read_int(table(data, "notices"),
-                                           "acknowledgements_per_hour", 2, "notices"),
+            rate_limit_per_hour=file.notices.rate_limit_per_hour,
+            acknowledgements_per_hour=file.notices.acknowledgements_per_hour,
         ),
-        alerts=alerts,
-        targets=read_targets(table(data, "targets"), alerts.timezone),
-        templates_dir=Path(read_str(table(data, "templates"), "dir", "templates", "templates")),
-        poll_interval=read_number(table(data, "worker"), "poll_interval", 30.0, "worker"),
-        parse_processes=read_int(table(data, "worker"), "parse_processes", 1, "worker"),
+        alerts=alert_settings(file.alerts),
+        targets=target_hours(file.targets, file.alerts.timezone),
+        templates_dir=Path(file.templates.dir),
+        poll_interval=file.worker.poll_interval,
+        parse_processes=file.worker.parse_processes,
         source=source,
     )
 
 
-def _secret(section: dict[str, Any], prefix: str, where: str, default_env: str = "") -> Secret:
-    return Secret(
-        env=read_str(section, f"{prefix}_env", default_env, where),
-        command=read_str(section, f"{prefix}_command", "", where),
-    )
+def missing_places(settings: Settings, data: dict[str, Any]) -> list[str]:
+    """Places named in the file that do not exist: a mistyped folder would otherwise be
+    created and look like an empty inbox. The embedded default's places under var/ are
+    created on first use, as without a file."""
+    problems = []
+    if settings.mailbox.kind == "maildir" and str(settings.mailbox.path) != DEFAULT_MAILDIR:
+        problems.extend(_parent_missing(settings.mailbox.path, "[mailbox] url"))
+    if settings.smtp.kind == "maildir" and str(settings.smtp.sent_path) != DEFAULT_SENT_MAILDIR:
+        problems.extend(_parent_missing(settings.smtp.sent_path, "[smtp] sent_path"))
+    database = sqlite_file(settings.database.url)
+    if database is not None and settings.database.url != DEFAULT_DATABASE_URL:
+        problems.extend(_parent_missing(database, "[database] url"))
+    if "templates" in data and not settings.templates_dir.is_dir():
+        problems.append(f"[templates] dir: {settings.templates_dir} is not a folder "
+                        "(create it, or leave the key out for the built-in templates)")
+    return problems
 
 
-def _refuse_inline_secrets(section: dict[str, Any], where: str) -> None:
-    for key in ("password", "token", "oauth2_token"):
-        if key in section:
-            raise ConfigError(
-                f"[{where}] {key}: secrets are not read from the file; "
-                f"use {key}_env (an environment variable) or {key}_command"
-            )
+def _parent_missing(path: Path, what: str) -> list[str]:
+    if path.parent.is_dir():
+        return []
+    return [f"{what}: the folder {path.parent} does not exist (create it first; "
+            f"{path} is made inside it)"]
 
 
-def _support(section: dict[str, Any]) -> SupportSettings:
-    address = read_address(
-        read_str(section, "address", SupportSettings.address, "support"), "[support] address"
-    )
-    prefix = read_str(section, "token_prefix", SupportSettings.token_prefix, "support")
-    if not (prefix.isascii() and prefix.isalnum() and 1 <= len(prefix) <= 10):
-        raise ConfigError("[support] token_prefix must be 1-10 letters or digits")
-    return SupportSettings(
-        address=address,
-        name=read_str(section, "name", SupportSettings.name, "support"),
-        token_prefix=prefix.upper(),
-        message_id_domain=read_str(
-            section, "message_id_domain", address.partition("@")[2], "support"
-        ).lower(),
-    )
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    if not url.startswith("sqlite"):
+        return None
+    database = url.partition(":///")[2].split("?", 1)[0]
+    return Path(database) if database and database != ":memory:" else None
 
 
-def _security(section: dict[str, Any], default: str, where: str) -> str:
-    security = read_str(section, "security", default, where)
-    if security not in SECURITY_MODES:
-        raise ConfigError(f"[{where}] security must be one of {', '.join(SECURITY_MODES)}")
-    return security
-
-
-def _mailbox(section: dict[str, Any]) -> MailboxSettings:
-    _refuse_inline_secrets(section, "mailbox")
-    url = read_str(section, "url", "maildir:var/mail", "mailbox")
-    oauth2_token = _secret(section, "oauth2_token", "mailbox")
+def _mailbox(file: MailboxFile) -> MailboxSettings:
     common: dict[str, Any] = dict(
-        username=read_str(section, "username", "", "mailbox"),
-        password=_secret(section, "password", "mailbox", "INBOX_WORKER_IMAP_PASSWORD"),
-        oauth2_token=oauth2_token,
-        tls_verify=read_bool(section, "tls_verify", True, "mailbox"),
-        ca_file=read_str(section, "ca_file", "", "mailbox"),
-        processed_folder=read_str(section, "processed_folder", "Processed", "mailbox"),
-        quarantine_folder=read_str(section, "quarantine_folder", "Quarantine", "mailbox"),
-        batch_size=read_int(section, "batch_size", 50, "mailbox") or 50,
-        timeout=read_number(section, "timeout", 30.0, "mailbox"),
-        max_message_bytes=read_int(section, "max_message_bytes", 25 * 1024 * 1024, "mailbox"),
+        username=file.username,
+        password=Secret(file.password_env, file.password_command),
+        oauth2_token=Secret(file.oauth2_token_env, file.oauth2_token_command),
+        auth=file.auth,
+        tls_verify=file.tls_verify,
+        ca_file=file.ca_file,
+        processed_folder=file.processed_folder,
+        quarantine_folder=file.quarantine_folder,
+        batch_size=file.batch_size,
+        timeout=file.timeout,
+        max_message_bytes=file.max_message_bytes,
     )
-    auth = read_str(section, "auth", "password", "mailbox")
-    if auth not in ("password", "xoauth2"):
-        raise ConfigError("[mailbox] auth must be password or xoauth2")
-    if url.startswith("maildir:"):
-        path = url[len("maildir:") :]
-        if path.startswith("//"):
-            path = path[2:]
-        if not path:
-            raise ConfigError("[mailbox] url maildir: needs a path")
-        return MailboxSettings(kind="maildir", path=Path(path), **common)
-    parts = urlsplit(url)
-    if parts.scheme not in ("imap", "imaps") or not parts.hostname:
-        raise ConfigError(
-            f"[mailbox] url {url!r}: expected maildir:PATH, imap://host[:port]/FOLDER "
-            "or imaps://host[:port]/FOLDER"
-        )
-    default_security = "tls" if parts.scheme == "imaps" else "starttls"
-    security = _security(section, default_security, "mailbox")
-    try:
-        port = parts.port or (993 if security == "tls" else 143)
-    except ValueError as exc:
-        raise ConfigError(f"[mailbox] url {url!r}: bad port") from exc
-    folder = unquote(parts.path.lstrip("/")) or "INBOX"
-    if auth == "xoauth2" and not oauth2_token.configured:
-        raise ConfigError("[mailbox] auth = xoauth2 needs oauth2_token_command or oauth2_token_env")
+    place = mailbox_place(file.url)
+    if place.kind == "maildir":
+        return MailboxSettings(kind="maildir", path=Path(place.path), **common)
+    security = file.security or ("tls" if place.implicit_tls else "starttls")
     return MailboxSettings(
         kind="imap",
-        host=parts.hostname,
-        port=port,
-        folder=folder,
+        host=place.host,
+        port=place.port or (993 if security == "tls" else 143),
+        folder=place.folder,
         security=security,
-        auth=auth,
         **common,
     )
 
 
-def _smtp(section: dict[str, Any]) -> SmtpSettings:
-    _refuse_inline_secrets(section, "smtp")
-    if not section or section.get("kind") == "maildir":
+def _smtp(file: SmtpFile | None) -> SmtpSettings:
+    if file is None or file.kind == "maildir":
         # No [smtp] section: the embedded default writes notices to a Maildir to read.
-        return SmtpSettings(
-            kind="maildir", sent_path=Path(read_str(section, "sent_path", "var/sent", "smtp"))
-        )
-    port = read_int(section, "port", 25, "smtp")
-    if not 0 < port < 65536:
-        raise ConfigError("[smtp] port must be between 1 and 65535")
+        return SmtpSettings(kind="maildir",
+                            sent_path=Path(file.sent_path if file else DEFAULT_SENT_MAILDIR))
     return SmtpSettings(
         kind="smtp",
-        host=read_str(section, "host", "localhost", "smtp"),
-        port=port,
-        security=_security(section, "none", "smtp"),
-        username=read_str(section, "username", "", "smtp"),
-        password=_secret(section, "password", "smtp", "INBOX_WORKER_SMTP_PASSWORD"),
-        tls_verify=read_bool(section, "tls_verify", True, "smtp"),
-        ca_file=read_str(section, "ca_file", "", "smtp"),
-        timeout=read_number(section, "timeout", 30.0, "smtp"),
-    )
-
-
-def _technicians(section: dict[str, Any], support_address: str) -> TechnicianSettings:
-    raw = section.get("addresses", [])
-    if not isinstance(raw, list) or not all(isinstance(a, str) for a in raw):
-        raise ConfigError("[technicians] addresses must be a list of strings")
-    addresses = frozenset(read_address(a, "[technicians] addresses") for a in raw)
-    if support_address in addresses:
-        raise ConfigError("[technicians] addresses must not contain the support address")
-    ids = section.get("trusted_authserv_ids", [])
-    if not isinstance(ids, list) or not all(isinstance(a, str) for a in ids):
-        raise ConfigError("[technicians] trusted_authserv_ids must be a list of strings")
-    time_zone = read_str(section, "time_zone", "UTC", "technicians")
-    try:
-        ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"[technicians] time_zone {time_zone!r} is not a known zone") from exc
-    marker = section.get("signature_marker")
-    if marker is not None and (not isinstance(marker, str) or not marker.strip()
-                               or "\n" in marker or "\r" in marker):
-        raise ConfigError("[technicians] signature_marker must be one non-empty line")
-    return TechnicianSettings(
-        addresses=addresses,
-        trusted_authserv_ids=tuple(i.strip().lower() for i in ids),
-        trust_delivery_path=read_bool(section, "trust_delivery_path", False, "technicians"),
-        time_zone=time_zone,
-        signature_marker=marker,
-    )
-
-
-def _policy(section: dict[str, Any]) -> PolicySettings:
-    return PolicySettings(
-        auto_close_days=read_int(section, "auto_close_days", 30, "policy"),
-        reopen_days=read_int(section, "reopen_days", 30, "policy"),
+        host=file.host,
+        port=file.port,
+        security=file.security,
+        username=file.username,
+        password=Secret(file.password_env, file.password_command),
+        tls_verify=file.tls_verify,
+        ca_file=file.ca_file,
+        timeout=file.timeout,
     )

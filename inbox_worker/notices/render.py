@@ -15,31 +15,38 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
-import traceback
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from jinja2 import Template, TemplateSyntaxError, meta, nodes
+from jinja2 import Template
 
 from inbox_worker.notices import variables
-from inbox_worker.notices.sandbox import MAX_OUTPUT, NoticeSandbox, make_environment
-from inbox_worker.notices.variables import NOTICE_KINDS, TEMPLATE_VARIABLES
+from inbox_worker.notices.sandbox import NoticeSandbox, make_environment
+from inbox_worker.notices.template_check import check_file, check_folder
+from inbox_worker.notices.template_files import (
+    HTML_SUFFIX,
+    TEXT_SUFFIX,
+    TemplateProblem,
+    clean_subject,
+    kind_from_name,
+    problem_from,
+    problem_key,
+    read_source,
+    render_bounded,
+    split_subject,
+    unknown_message,
+    unknown_variables,
+)
+from inbox_worker.notices.variables import NOTICE_KINDS
 
 _T = TypeVar("_T")
 
 log = logging.getLogger("inbox_worker.notices")
 
 DEFAULTS_DIR = Path(__file__).parent / "defaults"
-TEXT_SUFFIX = ".txt.j2"
-HTML_SUFFIX = ".html.j2"
-MAX_SUBJECT = 300
-
-_LINE_BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 @dataclass(frozen=True)
@@ -47,25 +54,6 @@ class RenderedNotice:
     subject: str
     text: str
     html: str | None = None
-
-
-@dataclass(frozen=True)
-class TemplateProblem:
-    path: Path
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else str(self.path)
-        return f"{where}: {self.message}"
-
-
-class BrokenTemplate(Exception):
-    """A template rendered to something unusable (no subject line, empty subject...)."""
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.line = line
 
 
 @dataclass
@@ -109,12 +97,12 @@ class NoticeRenderer:
     def _render_text(self, kind: str, context: dict[str, Any]) -> tuple[str, str]:
         name = kind + TEXT_SUFFIX
         found = self._render_admin_template(
-            name, self._text_env, lambda template: split_subject(_render(template, context))
+            name, self._text_env, lambda template: split_subject(render_bounded(template, context))
         )
         if found is not None:
             return found
         try:
-            return split_subject(_render(self._default(name), context))
+            return split_subject(render_bounded(self._default(name), context))
         except Exception:  # noqa: BLE001 - the defaults are tested; this is the last net
             log.exception("built-in notice template %s failed; using the plain fallback", name)
             return _plain_fallback(kind, context)
@@ -122,7 +110,7 @@ class NoticeRenderer:
     def _render_html(self, kind: str, context: dict[str, Any]) -> str | None:
         html = self._render_admin_template(
             kind + HTML_SUFFIX, self._html_env,
-            lambda template: _render(template, context).strip(),
+            lambda template: render_bounded(template, context).strip(),
         )
         # No built-in HTML: without a working HTML template the notice is plain text.
         return html + "\n" if html else None
@@ -141,7 +129,7 @@ class NoticeRenderer:
                 result = finish(template)
             except Exception as exc:  # noqa: BLE001 - any template failure means: fall back
                 if is_current:
-                    self._remember(_problem(path, exc))
+                    self._remember(problem_from(path, exc))
                 continue
             if is_current:
                 slot.good = template
@@ -162,16 +150,16 @@ class NoticeRenderer:
             self._forget(path)
             return slot
         try:
-            unknown = _unknown_variables(env, _read(path), name=name, filename=str(path))
+            unknown = unknown_variables(env, read_source(path), name=name, filename=str(path))
             slot.current = env.get_template(name)
         except Exception as exc:  # noqa: BLE001 - syntax errors, unreadable files alike
             slot.current = None
-            self._remember(_problem(path, exc))
+            self._remember(problem_from(path, exc))
             return slot
         if unknown:
             variable, line = unknown[0]
             slot.current = None
-            self._remember(TemplateProblem(path, line, _unknown_message(variable)))
+            self._remember(TemplateProblem(path, line, unknown_message(variable)))
         return slot
 
     def _default(self, name: str) -> Template:
@@ -194,171 +182,37 @@ class NoticeRenderer:
     def problems(self) -> list[TemplateProblem]:
         """The problems met while rendering, one per file, until the file works again."""
         with self._lock:
-            return sorted(self._state.problems.values(), key=_problem_key)
+            return sorted(self._state.problems.values(), key=problem_key)
 
     # -- checking and previews -------------------------------------------------------------
 
     def check(self) -> list[TemplateProblem]:
-        """Validate every file in the templates directory: names, syntax, variables, and a
-        render of each against sample data (with and without optional values)."""
-        root = self.templates_dir
-        if not root.is_dir():
-            return [TemplateProblem(root, None, "the templates directory does not exist "
-                                    "(the built-in defaults are used)")]
-        problems: list[TemplateProblem] = []
-        for path in sorted(root.iterdir()):
-            if path.name.startswith(".") or path.name.upper().startswith("README"):
-                continue
-            kind, env = self._kind_of(path.name)
-            if kind is None or env is None or not path.is_file():
-                problems.append(TemplateProblem(path, None, _unknown_file_message()))
-                continue
-            problems.extend(_check_file(env, path, kind))
-        return sorted(problems, key=_problem_key)
-
-    def _kind_of(self, name: str) -> tuple[str | None, NoticeSandbox | None]:
-        for suffix, env in ((TEXT_SUFFIX, self._text_env), (HTML_SUFFIX, self._html_env)):
-            if name.endswith(suffix) and name[: -len(suffix)] in NOTICE_KINDS:
-                return name[: -len(suffix)], env
-        return None, None
+        """Every problem of every file in the templates folder (`template_check`)."""
+        return check_folder(self.templates_dir, self._text_env, self._html_env)
 
     def sample_context(self, kind: str) -> dict[str, Any]:
         return variables.sample_context(_check_kind(kind))
 
     def preview(
         self, name: str, context: dict[str, Any] | None = None
-    ) -> tuple[RenderedNotice, list[TemplateProblem]]:
-        """Render one notice (by kind or file name) as it would go out now, with the
-        problems of its files; sample data unless `context` is given."""
+    ) -> tuple[RenderedNotice | None, list[TemplateProblem]]:
+        """Render one notice (by kind or file name) with `context` (else sample data), or
+        the problems of its files: those `templates check` finds and those met rendering.
+        With problems there is no notice: what would go out instead (the last good version
+        or the built-in default) is not what the admin wrote."""
         kind = _check_kind(kind_from_name(name))
+        files = {self.templates_dir / (kind + suffix): env for suffix, env in
+                 ((TEXT_SUFFIX, self._text_env), (HTML_SUFFIX, self._html_env))}
+        problems = [problem for path, env in files.items() if path.is_file()
+                    for problem in check_file(env, path, kind)]
+        if problems:
+            return None, sorted(problems, key=problem_key)
         rendered = self.render(kind, context or self.sample_context(kind))
-        files = {self.templates_dir / (kind + suffix) for suffix in (TEXT_SUFFIX, HTML_SUFFIX)}
-        return rendered, [p for p in self.problems() if p.path in files]
+        problems = [p for p in self.problems() if p.path in files]
+        return (None if problems else rendered), problems
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def kind_from_name(name: str) -> str:
-    """`acknowledged`, `acknowledged.txt.j2` or `templates/acknowledged.html.j2` -> kind."""
-    base = Path(name).name
-    for suffix in (TEXT_SUFFIX, HTML_SUFFIX):
-        if base.endswith(suffix):
-            return base[: -len(suffix)]
-    return base
-
-
-def split_subject(rendered: str) -> tuple[str, str]:
-    """`Subject: ...`, a blank line, the body -> (one-line subject, body)."""
-    lines = rendered.replace("\r\n", "\n").replace("\r", "\n").lstrip("\n").split("\n")
-    first = lines[0]
-    if not first.lower().startswith("subject:"):
-        raise BrokenTemplate("the first line must be 'Subject: ...'", line=1)
-    subject_parts = [first[len("subject:") :]]
-    index = 1
-    # Indented lines continue the subject (a long subject folded by hand or by a loop).
-    while index < len(lines) and lines[index][:1] in (" ", "\t") and lines[index].strip():
-        subject_parts.append(lines[index])
-        index += 1
-    if index < len(lines) and lines[index].strip():
-        raise BrokenTemplate("a blank line must follow the Subject line", line=index + 1)
-    subject = clean_subject(" ".join(subject_parts))
-    if not subject:
-        raise BrokenTemplate("the subject is empty", line=1)
-    # Trailing spaces are kept: "-- " is the signature delimiter.
-    body = "\n".join(lines[index + 1 :]).strip("\n").rstrip()
-    return subject, body + "\n"
-
-
-def clean_subject(subject: str) -> str:
-    """One line: CR, LF, NUL and every other control or line-separator character collapse
-    to a space (a line break in a header would be a header injection)."""
-    text = _LINE_BREAKS.sub(" ", unicodedata.normalize("NFC", subject)).strip()
-    if len(text) > MAX_SUBJECT:
-        text = text[: MAX_SUBJECT - 1].rstrip() + "…"
-    return text
-
-
-def _render(template: Template, context: dict[str, Any]) -> str:
-    output = template.render(context)
-    if len(output) > MAX_OUTPUT:
-        raise BrokenTemplate(f"the output is longer than {MAX_OUTPUT} characters")
-    return output
-
-
-def _check_file(env: NoticeSandbox, path: Path, kind: str) -> list[TemplateProblem]:
-    try:
-        source = _read(path)
-        unknown = _unknown_variables(env, source, name=path.name, filename=str(path))
-        template = env.get_template(path.name)
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
-        return [_problem(path, exc)]
-    problems = [TemplateProblem(path, line, _unknown_message(name)) for name, line in unknown]
-    if problems:
-        return problems
-    for minimal in (False, True):
-        try:
-            output = _render(template, variables.sample_context(kind, minimal=minimal))
-            if path.name.endswith(TEXT_SUFFIX):
-                split_subject(output)
-        except Exception as exc:  # noqa: BLE001 - reported, not raised
-            problem = _problem(path, exc)
-            if minimal:
-                problem = TemplateProblem(problem.path, problem.line,
-                                          problem.message + " (with optional values empty)")
-            return [problem]
-    return []
-
-
-def _unknown_variables(
-    env: NoticeSandbox, source: str, *, name: str | None = None, filename: str | None = None
-) -> list[tuple[str, int]]:
-    """Names the template reads that are neither documented nor Jinja's own, with the line
-    of their first use."""
-    tree = env.parse(source, name, filename)
-    allowed = set(TEMPLATE_VARIABLES) | set(env.globals)
-    undeclared = meta.find_undeclared_variables(tree) - allowed
-    found: dict[str, int] = {}
-    for node in tree.find_all(nodes.Name):
-        if node.name in undeclared and node.ctx == "load":
-            found.setdefault(node.name, node.lineno)
-    return sorted(found.items(), key=lambda item: (item[1], item[0]))
-
-
-def _unknown_message(name: str) -> str:
-    return f"unknown variable {name!r} (known: {', '.join(TEMPLATE_VARIABLES)})"
-
-
-def _unknown_file_message() -> str:
-    return (
-        "not a notice template: expected NAME.txt.j2 or NAME.html.j2 with NAME one of "
-        + ", ".join(NOTICE_KINDS)
-    )
-
-
-def _problem(path: Path, exc: BaseException) -> TemplateProblem:
-    if isinstance(exc, TemplateSyntaxError):
-        return TemplateProblem(path, exc.lineno, f"syntax error: {exc.message}")
-    if isinstance(exc, BrokenTemplate):
-        return TemplateProblem(path, exc.line, str(exc))
-    if isinstance(exc, UnicodeDecodeError):
-        return TemplateProblem(path, None, "the file is not UTF-8 text")
-    if isinstance(exc, OSError):
-        return TemplateProblem(path, None, f"cannot read the file: {exc.strerror or exc}")
-    return TemplateProblem(path, _template_line(path, exc), f"{type(exc).__name__}: {exc}")
-
-
-def _template_line(path: Path, exc: BaseException) -> int | None:
-    # Jinja rewrites tracebacks so that template frames carry the template's file and line.
-    line = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename == str(path):
-            line = frame.lineno
-    return line
-
-
-def _read(path: Path) -> str:
-    return path.read_bytes().decode("utf-8")
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:

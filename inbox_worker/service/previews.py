@@ -1,5 +1,6 @@
-"""The data `templates preview NAME --ticket REF` renders with: what the mail of that kind
-about that ticket would hold if it went now (for the digest: today's digest)."""
+"""What `templates preview NAME [--ticket REF]` shows: the data the mail of that kind about
+that ticket would hold if it went now (for the digest: today's digest), and the subject the
+mail would have."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from inbox_worker.domain import correlate
 from inbox_worker.notices.variables import ALERT, COMMAND_REPLY, DIGEST
 from inbox_worker.service.commands import SHOWN_MESSAGES
 from inbox_worker.service.conversation import conversation, notice_context, recent_conversation
@@ -44,3 +46,21 @@ def preview_context(session: Session, outbox: Outbox, kind: str, ticket: Ticket,
                "by": ticket.customer, "breached": context["ticket"]["breached"]},
     )
     return context
+
+
+def sample_with_prefix(context: dict[str, Any], token_prefix: str) -> dict[str, Any]:
+    """Sample data with a token of this desk's prefix ([ACME-...], not the sample's [IW-...])."""
+    ticket = context.get("ticket")
+    if isinstance(ticket, dict) and ticket.get("token"):
+        suffix = str(ticket["token"]).rpartition("-")[2]
+        ticket["token"] = f"{token_prefix}-{suffix}"
+    return context
+
+
+def mail_subject(kind: str, subject: str, context: dict[str, Any]) -> str:
+    """The template's subject as the mail carries it: with the ticket's token, except on
+    mails about no ticket (the digest, the answers to #queue and #mine), as `Outbox` sends
+    them."""
+    about_ticket = kind != DIGEST and (kind != COMMAND_REPLY or context.get("command") == "show")
+    token = str((context.get("ticket") or {}).get("token") or "") if about_ticket else ""
+    return correlate.format_subject(subject, token) if token else subject

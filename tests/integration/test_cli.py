@@ -214,3 +214,59 @@ def test_quarantine_show_escapes_what_a_terminal_would_run(tmp_path: Path) -> No
                               env={k: v for k, v in os.environ.items()
                                    if not k.startswith("INBOX_WORKER")})
     assert exported.returncode == 0 and exported.stdout == HOSTILE
+
+
+def test_a_newcomers_config_mistakes_are_all_named_with_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[support]\naddres = "help@example.com"\n\n[policy]\nauto_close_day = 7\n')
+    result = run("--config", str(path), "queue", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"inbox-worker: error: {path}:2: [support] addres: unknown key; did you mean address?",
+        f"inbox-worker: error: {path}:5: [policy] auto_close_day: unknown key; "
+        "did you mean auto_close_days?",
+    ]
+    path.write_text('[mailbox]\nurl = "maildir:no-such-folder/mail"\n')
+    one_line_error(run("--config", str(path), "queue", cwd=tmp_path),
+                   "[mailbox] url: the folder no-such-folder does not exist")
+    assert not (tmp_path / "no-such-folder").exists()
+
+
+def test_template_previews_show_the_mail_or_fail(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from inbox_worker.cli import main
+    from inbox_worker.notices.variables import NOTICE_KINDS
+
+    (tmp_path / "templates").mkdir()
+    path = tmp_path / "c.toml"
+    path.write_text('[support]\ntoken_prefix = "ACME"\n[templates]\ndir = "templates"\n'
+                    f'[database]\nurl = "sqlite:///{tmp_path / "t.db"}"\n'
+                    f'[mailbox]\nurl = "maildir:{tmp_path / "mail"}"\n')
+    assert run("--config", str(path), "ingest", cwd=tmp_path,
+               stdin=make_mail(subject="Scanner offline")).returncode == 0
+    [ticket] = json.loads(run("--config", str(path), "queue", "--json", cwd=tmp_path).stdout)
+    monkeypatch.chdir(tmp_path)  # the templates folder is relative, as in the README
+    # The subject the mail will have, token included, with sample data and with the ticket.
+    assert main(["--config", str(path), "templates", "preview", "answer"]) == 0
+    assert capsys.readouterr().out.startswith("Subject: [ACME-7K3M9QX2PD] ")
+    for kind in NOTICE_KINDS:
+        assert main(["--config", str(path), "templates", "preview", kind,
+                     "--ticket", ticket["ref"]]) == 0, kind
+        shown = capsys.readouterr().out
+        subject = shown.splitlines()[0]
+        if kind == "digest":
+            assert ticket["ref"] in shown, kind
+        else:
+            assert subject.startswith(f"Subject: [{ticket['token']}] "), (kind, subject)
+            assert "Scanner offline" in shown, kind
+    # A broken template: the errors and a non-zero exit, never the version that goes instead.
+    (tmp_path / "templates" / "answer.txt.j2").write_text("Subject: {{ ticket.subjetc }}\n\n"
+                                                          "Hi {{ custmer }}\n")
+    assert main(["--config", str(path), "templates", "preview", "answer"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "answer.txt.j2:1: unknown field ticket.subjetc" in err
+    assert "answer.txt.j2:3: unknown variable 'custmer'" in err
+    assert main(["--config", str(path), "templates", "preview", "answered"]) == 2
+    assert "unknown notice 'answered'" in capsys.readouterr().err

@@ -67,21 +67,27 @@ reopen_days = 7
     [
         ({"mailbox": {"url": "imap://h/INBOX", "password": "hunter2"}}, "secrets are not read"),
         ({"mailbox": {"url": "pop3://h"}}, "expected maildir"),
-        ({"mailbox": {"url": "imap://h/INBOX", "security": "ssl"}}, "security must be"),
+        ({"mailbox": {"url": "imap://h/INBOX", "security": "ssl"}},
+         "security: must be one of 'none', 'starttls' or 'tls'"),
         ({"mailbox": {"url": "imap://h/INBOX", "auth": "xoauth2"}}, "needs oauth2_token"),
         ({"support": {"address": "not an address"}}, "not an email address"),
         ({"technicians": {"addresses": "alice@example.com"}}, "must be a list"),
         ({"technicians": {"addresses": ["support@example.com"]}}, "must not contain"),
-        ({"policy": {"auto_close_days": -1}}, "whole number"),
+        ({"policy": {"auto_close_days": -1}}, r"\[policy\] auto_close_days: must be 0 or more"),
+        ({"policy": {"auto_close_days": "7"}}, "must be a whole number"),
+        ({"policy": {"auto_close_day": 7}}, "auto_close_day: unknown key; did you mean "
+                                            "auto_close_days"),
+        ({"support": {"addres": "a@example.com"}}, "did you mean address"),
         ({"smtp": {"host": "x", "port": 70000}}, "port"),
-        ({"smpt": {}}, "unknown section"),
-        ({"alerts": {"recipients": "lead@example.com"}}, "list of addresses"),
+        ({"smpt": {}}, r"\[smpt\]: unknown section; did you mean smtp"),
+        ({"alerts": {"recipients": "lead@example.com"}}, "recipients: must be a list"),
         ({"alerts": {"escalation": ["not an address"]}}, "not an email address"),
         ({"alerts": {"digest_at": "8am"}}, "HH:MM"),
         ({"alerts": {"digest_at": "24:00"}}, "HH:MM"),
         ({"alerts": {"timezone": "Mars/Olympus"}}, "not a known time zone"),
-        ({"targets": {"first_response": {"critical": 1}}}, "unknown priority 'critical'"),
-        ({"targets": {"resolution": {"low": -1}}}, "number of hours >= 0"),
+        ({"targets": {"first_response": {"critical": 1}}}, "critical: unknown priority; "
+                                                              "valid: urgent"),
+        ({"targets": {"resolution": {"low": -1}}}, "resolution.low: must be 0 or more"),
         ({"targets": {"business_hours": {"days": "funday"}}}, "business_hours"),
         ({"targets": {"business_hours": {"start": "17:00", "end": "09:00"}}},
          "business_hours"),
@@ -131,3 +137,77 @@ def test_the_shipped_example_configuration_loads() -> None:
     s = load_settings(example)
     assert s.alerts.escalation == ("lead@example.com",) and s.alerts.digest_at == "08:00"
     assert s.targets.resolution["urgent"] == 8
+
+
+def test_every_mistake_of_a_file_at_once_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("""# a newcomer's first file
+[support]
+addres = "help@example.com"
+
+[policy]
+auto_close_day = 7
+reopen_days = "7"
+
+[targets]
+first_response = { urgent = 1, critical = 2 }
+""")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert str(caught.value).splitlines() == [
+        f"{path}:3: [support] addres: unknown key; did you mean address?",
+        f"{path}:6: [policy] auto_close_day: unknown key; did you mean auto_close_days?",
+        f"{path}:7: [policy] reopen_days: must be a whole number (e.g. 30, no quotes)",
+        f"{path}:10: [targets] first_response.critical: unknown priority; "
+        "valid: urgent, high, normal, low",
+    ]
+
+
+def test_lines_of_keys_under_dotted_headers(tmp_path: Path) -> None:
+    from inbox_worker.config_errors import find_line
+
+    text = '[targets]\nresolution = {}\n[targets.first_response]\nurgent = 1\n"crit" = 2\n'
+    assert find_line(text, ["targets", "first_response", "crit"]) == 5
+    assert find_line(text, ["targets", "resolution", "x"]) == 2
+    assert find_line(text, ["targets"]) == 1
+    assert find_line(text, ["alerts", "recipients"]) is None
+
+
+def test_places_the_file_names_must_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "c.toml"
+    path.write_text('[mailbox]\nurl = "maildir:/srv/mial/support"\n'
+                    '[database]\nurl = "sqlite:///data/inbox.db"\n'
+                    '[smtp]\nkind = "maildir"\nsent_path = "out/sent"\n'
+                    '[templates]\ndir = "my-templates"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    problems = str(caught.value).splitlines()
+    assert problems == [
+        f"{path}: [mailbox] url: the folder /srv/mial does not exist (create it first; "
+        "/srv/mial/support is made inside it)",
+        f"{path}: [smtp] sent_path: the folder out does not exist (create it first; "
+        "out/sent is made inside it)",
+        f"{path}: [database] url: the folder data does not exist (create it first; "
+        "data/inbox.db is made inside it)",
+        f"{path}: [templates] dir: my-templates is not a folder (create it, or leave the key "
+        "out for the built-in templates)",
+    ]
+    for folder in ("srv-mail", "out", "data", "my-templates"):
+        (tmp_path / folder).mkdir()
+    path.write_text(path.read_text().replace("/srv/mial", "srv-mail"))
+    settings = load_settings(path)
+    assert settings.mailbox.path == Path("srv-mail/support")
+    # The embedded default's places under var/ are made on first use, file or no file.
+    path.write_text('[mailbox]\nurl = "maildir:var/mail"\n'
+                    '[database]\nurl = "sqlite:///var/inbox-worker.db"\n')
+    assert load_settings(path).database.url == "sqlite:///var/inbox-worker.db"
+
+
+def test_every_key_of_the_example_exists_and_the_schema_lists_them() -> None:
+    from inbox_worker.config_schema import file_keys
+
+    keys = file_keys()
+    assert "policy.auto_close_days" in keys and "targets.first_response.urgent" in keys
+    assert "targets.business_hours.days" in keys and "smtp.sent_path" in keys

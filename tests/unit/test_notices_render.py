@@ -202,7 +202,8 @@ def test_broken_template_falls_back_to_last_good_then_default(templates: Path) -
     ("source", "line", "message"),
     [
         ("Subject: x\n\nHello {{ custmer.name }}\n", 3, "unknown variable 'custmer'"),
-        ("Subject: x\n\n{{ ticket.nope }}\n", 3, "UndefinedError"),
+        ("Subject: x\n\n{% for t in [ticket] %}{{ t.nope }}{% endfor %}\n", 3,
+         "UndefinedError"),
         ("Subject: x\n\n\n{{ ticket.scheduled_for | datetime }}\n", 4, "TypeError"),
         ("Subject: x\n\n{{ 1 // 0 }}\n", 3, "ZeroDivisionError"),
         ("Subject: {{ '' }}\n\nbody\n", 1, "the subject is empty"),
@@ -327,10 +328,28 @@ def test_preview_returns_the_problems_of_that_notice(templates: Path) -> None:
     write(templates / "closed.txt.j2", "Subject: x\n\n{{ nope }}\n")
     renderer = NoticeRenderer(templates)
     notice, problems = renderer.preview("closed.txt.j2")
-    assert notice.subject.startswith("Closed: ")
-    assert [p.line for p in problems] == [3]
+    assert notice is None and [p.line for p in problems] == [3]
     notice, problems = renderer.preview("answer")
-    assert problems == [] and "worn pickup roller" in notice.text
+    assert problems == [] and notice is not None and "worn pickup roller" in notice.text
+
+
+def test_check_reports_every_problem_of_a_file_at_once(templates: Path) -> None:
+    path = templates / "answer.txt.j2"
+    write(path, "No subject {{ ticket.subjetc }}\n\nHello {{ custmer.name }}\n"
+                "{{ ticket.rfe }} {{ foo }} {{ ticket.get('ref') }}\n")
+    write(templates / "answered.html.j2", "<p>hi</p>\n")
+    problems = [(p.path.name, p.line, p.message.split(" (")[0])
+                for p in NoticeRenderer(templates).check()]
+    assert problems == [
+        ("answer.txt.j2", 1, "the first line must be 'Subject: ...'"),
+        ("answer.txt.j2", 1, "unknown field ticket.subjetc"),
+        ("answer.txt.j2", 3, "unknown variable 'custmer'"),
+        ("answer.txt.j2", 4, "unknown field ticket.rfe"),
+        ("answer.txt.j2", 4, "unknown variable 'foo'"),
+        ("answered.html.j2", None, "not a notice template"),
+    ]
+    [unknown_file] = [p for p in NoticeRenderer(templates).check() if p.line is None]
+    assert "(did you mean answer?)" in unknown_file.message
 
 
 # -- the subject line ----------------------------------------------------------------------

@@ -1,0 +1,127 @@
+"""One line per configuration mistake: where it is (file, line, section and key), what is
+wrong, and for an unknown key the nearest valid one ("did you mean auto_close_days?")."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from inbox_worker.config_schema import ConfigFile, section_type
+
+# Keys an admin may try for a secret; the file never holds one.
+INLINE_SECRETS = ("password", "token", "oauth2_token")
+
+_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+
+
+def describe_errors(error: ValidationError, *, source: Path | None = None,
+                    text: str = "") -> list[str]:
+    """The mistakes pydantic found, each as one line an admin can act on."""
+    found = []
+    for problem in error.errors(include_url=False):
+        names = [str(part) for part in problem["loc"] if not isinstance(part, int)]
+        line = find_line(text, names) if text else None
+        place = f"{source}:{line}: " if source and line else f"{source}: " if source else ""
+        found.append((line or 0, f"{place}{_where(names)}{_message(problem, names)}"))
+    # In the file's order, as an admin reads it (sorted() keeps pydantic's order on ties).
+    return [message for _, message in sorted(found, key=lambda pair: pair[0])]
+
+
+def _where(names: Sequence[str]) -> str:
+    if not names:
+        return ""
+    if len(names) == 1:
+        return f"[{names[0]}]: "
+    return f"[{names[0]}] {'.'.join(names[1:])}: "
+
+
+def _message(problem: Any, names: list[str]) -> str:
+    kind, ctx = problem["type"], problem.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return _unknown(names)
+    if kind == "value_error":
+        return str(ctx.get("error", problem["msg"]))
+    if kind in ("int_type", "int_from_float"):
+        return "must be a whole number (e.g. 30, no quotes)"
+    if kind in ("float_type", "int_parsing", "float_parsing"):
+        return "must be a number (no quotes)"
+    if kind == "bool_type":
+        return "must be true or false (no quotes)"
+    if kind == "string_type":
+        return 'must be a string in quotes ("...")'
+    if kind == "list_type":
+        return 'must be a list: ["...", "..."]'
+    if kind in ("model_type", "dict_type"):
+        return "must be a table"
+    if kind == "greater_than_equal":
+        return f"must be {_number(ctx['ge'])} or more"
+    if kind == "greater_than":
+        return f"must be more than {_number(ctx['gt'])}"
+    if kind == "less_than_equal":
+        return f"must be {_number(ctx['le'])} or less"
+    if kind == "literal_error":
+        return f"must be one of {ctx['expected']}"
+    return str(problem["msg"])
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _unknown(names: list[str]) -> str:
+    name = names[-1]
+    if len(names) == 1:
+        known = list(ConfigFile.model_fields)
+        what = "section"
+    else:
+        known = list(_model_at(names[:-1]).model_fields)
+        what = "priority" if names[0] == "targets" and len(names) == 3 else "key"
+        if name in INLINE_SECRETS and names[0] in ("mailbox", "smtp"):
+            return (f"secrets are not read from the file; use {name}_env (an environment "
+                    f"variable) or {name}_command")
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}?" if close else f"valid: {', '.join(known)}"
+    return f"unknown {what}; {hint}"
+
+
+def _model_at(names: Sequence[str]) -> type[BaseModel]:
+    model: type[BaseModel] = ConfigFile
+    for name in names:
+        field = model.model_fields.get(name)
+        nested = section_type(field.annotation) if field else None
+        if nested is None:
+            break
+        model = nested
+    return model
+
+
+def find_line(text: str, names: Sequence[str]) -> int | None:
+    """The 1-based line of ``names`` (section, key, sub-key...) in a TOML text: the key under
+    its table header, else the nearest enclosing key or header that is written out."""
+    lines = text.splitlines()
+    for depth in range(len(names) - 1, 0, -1):
+        header = _header_line(lines, ".".join(names[:depth]))
+        if header is None:
+            continue
+        key = re.compile(rf'^\s*["\']?{re.escape(names[depth])}["\']?\s*[=.]')
+        for number in range(header + 1, len(lines)):
+            if _HEADER.match(lines[number]) or lines[number].lstrip().startswith("[["):
+                break
+            if key.match(lines[number]):
+                return number + 1
+        return header + 1
+    header = _header_line(lines, names[0]) if names else None
+    return None if header is None else header + 1
+
+
+def _header_line(lines: list[str], dotted: str) -> int | None:
+    for number, line in enumerate(lines):
+        found = _HEADER.match(line)
+        if found and found.group(1).replace(" ", "") == dotted:
+            return number
+    return None

@@ -1,0 +1,286 @@
+"""What the configuration file may say: every section and key, its type, range and default.
+
+pydantic checks a whole file at once, so an admin sees every mistake in one run, and refuses
+keys it does not know (a mistyped key would otherwise leave its default in force without a
+word). `config_errors` turns its findings into one line per mistake. `config` builds the
+program's `Settings` from a file that passed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, NamedTuple
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from inbox_worker.domain.targets import (
+    DEFAULT_FIRST_RESPONSE_HOURS,
+    DEFAULT_RESOLUTION_HOURS,
+    BusinessHours,
+)
+
+# The embedded default's places: created on first use. A place named in a file must already
+# have its parent folder, so that a typo does not look like an empty inbox.
+DEFAULT_MAILDIR = "var/mail"
+DEFAULT_SENT_MAILDIR = "var/sent"
+DEFAULT_DATABASE_URL = "sqlite:///var/inbox-worker.db"
+DEFAULT_TEMPLATES_DIR = "templates"
+
+
+def _address(value: str) -> str:
+    address = value.strip().lower()
+    local, at, domain = address.partition("@")
+    if not at or not local or not domain or any(c.isspace() for c in address):
+        raise ValueError(f"{value!r} is not an email address")
+    return address
+
+
+def _addresses(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a known time zone (e.g. Europe/Berlin)") from None
+    return value
+
+
+def _clock_time_or_off(value: str) -> str:
+    hours, colon, minutes = value.strip().partition(":")
+    if not value.strip():
+        return ""
+    if not (colon and hours.isdigit() and minutes.isdigit() and len(minutes) == 2
+            and int(hours) < 24 and int(minutes) < 60):
+        raise ValueError(f'{value!r} is not a time of day as HH:MM (or "" for none)')
+    return f"{int(hours):02d}:{minutes}"
+
+
+def _one_line(value: str | None) -> str | None:
+    if value is not None and (not value.strip() or "\n" in value or "\r" in value):
+        raise ValueError("must be one non-empty line")
+    return value
+
+
+def _token_prefix(value: str) -> str:
+    if not (value.isascii() and value.isalnum() and 1 <= len(value) <= 10):
+        raise ValueError("must be 1-10 letters or digits")
+    return value.upper()
+
+
+Address = Annotated[str, AfterValidator(_address)]
+AddressList = Annotated[list[Address], AfterValidator(_addresses)]
+Zone = Annotated[str, AfterValidator(_zone)]
+Security = Literal["none", "starttls", "tls"]
+WholeNumber = Annotated[int, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+Hours = Annotated[float, Field(ge=0)]
+
+
+class Section(BaseModel):
+    """A table of the file: known keys only, TOML's own types (no "30" for 30)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class SupportFile(Section):
+    address: Address = "support@example.com"
+    name: str = "Example Support"
+    token_prefix: Annotated[str, AfterValidator(_token_prefix)] = "IW"
+    message_id_domain: str = ""  # "": the domain of the address
+
+
+class DatabaseFile(Section):
+    url: str = DEFAULT_DATABASE_URL
+
+
+class MailboxPlace(NamedTuple):
+    """Where `[mailbox] url` points: a Maildir folder, or an IMAP server's folder."""
+
+    kind: Literal["maildir", "imap"]
+    path: str = ""
+    host: str = ""
+    port: int | None = None  # None: the security mode's usual port
+    folder: str = "INBOX"
+    implicit_tls: bool = False  # imaps://
+
+
+def mailbox_place(url: str) -> MailboxPlace:
+    if url.startswith("maildir:"):
+        path = url[len("maildir:"):].removeprefix("//")
+        if not path:
+            raise ValueError("maildir: needs a path, e.g. maildir:var/mail")
+        return MailboxPlace("maildir", path=path)
+    parts = urlsplit(url)
+    if parts.scheme not in ("imap", "imaps") or not parts.hostname:
+        raise ValueError(f"{url!r}: expected maildir:PATH, imap://host[:port]/FOLDER "
+                         "or imaps://host[:port]/FOLDER")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{url!r}: bad port") from None
+    return MailboxPlace("imap", host=parts.hostname, port=port,
+                        folder=unquote(parts.path.lstrip("/")) or "INBOX",
+                        implicit_tls=parts.scheme == "imaps")
+
+
+def _mailbox_url(url: str) -> str:
+    mailbox_place(url)
+    return url
+
+
+class MailboxFile(Section):
+    url: Annotated[str, AfterValidator(_mailbox_url)] = f"maildir:{DEFAULT_MAILDIR}"
+    username: str = ""
+    password_env: str = "INBOX_WORKER_IMAP_PASSWORD"
+    password_command: str = ""
+    auth: Literal["password", "xoauth2"] = "password"
+    oauth2_token_env: str = ""
+    oauth2_token_command: str = ""
+    security: Security | None = None  # None: by the URL's scheme
+    tls_verify: bool = True
+    ca_file: str = ""
+    processed_folder: str = "Processed"
+    quarantine_folder: str = "Quarantine"
+    batch_size: Annotated[int, Field(ge=1)] = 50
+    timeout: Positive = 30.0
+    max_message_bytes: Annotated[int, Field(ge=1)] = 25 * 1024 * 1024
+
+    @model_validator(mode="after")
+    def _usable(self) -> MailboxFile:
+        if self.auth == "xoauth2" and not (self.oauth2_token_env or self.oauth2_token_command):
+            raise ValueError("auth = xoauth2 needs oauth2_token_command or oauth2_token_env")
+        return self
+
+
+class SmtpFile(Section):
+    kind: Literal["smtp", "maildir"] = "smtp"  # maildir: notices written to sent_path
+    sent_path: str = DEFAULT_SENT_MAILDIR
+    host: str = "localhost"
+    port: Annotated[int, Field(ge=1, le=65535)] = 25
+    security: Security = "none"
+    username: str = ""
+    password_env: str = "INBOX_WORKER_SMTP_PASSWORD"
+    password_command: str = ""
+    tls_verify: bool = True
+    ca_file: str = ""
+    timeout: Positive = 30.0
+
+
+class TechniciansFile(Section):
+    addresses: AddressList = []
+    trusted_authserv_ids: list[str] = []
+    trust_delivery_path: bool = False
+    time_zone: Zone = "UTC"
+    signature_marker: Annotated[str | None, AfterValidator(_one_line)] = None
+
+
+class PolicyFile(Section):
+    auto_close_days: WholeNumber = 30
+    reopen_days: WholeNumber = 30
+
+
+class TemplatesFile(Section):
+    dir: str = DEFAULT_TEMPLATES_DIR
+
+
+class WorkerFile(Section):
+    poll_interval: Positive = 30.0
+    parse_processes: WholeNumber = 1
+
+
+class NoticesFile(Section):
+    rate_limit_per_hour: WholeNumber = 10
+    acknowledgements_per_hour: WholeNumber = 2
+
+
+class AlertsFile(Section):
+    recipients: AddressList = []
+    escalation: AddressList = []
+    attach_max_bytes: WholeNumber = 10 * 1024 * 1024
+    digest_recipients: AddressList = []
+    digest_at: Annotated[str, AfterValidator(_clock_time_or_off)] = "08:00"
+    timezone: Zone = "UTC"
+    conversation_messages: WholeNumber = 5
+
+
+class FirstResponseHours(Section):
+    """Hours per priority; 0: no target. Its unknown keys are unknown priorities."""
+
+    urgent: Hours = DEFAULT_FIRST_RESPONSE_HOURS["urgent"]
+    high: Hours = DEFAULT_FIRST_RESPONSE_HOURS["high"]
+    normal: Hours = DEFAULT_FIRST_RESPONSE_HOURS["normal"]
+    low: Hours = DEFAULT_FIRST_RESPONSE_HOURS["low"]
+
+
+class ResolutionHours(Section):
+    urgent: Hours = DEFAULT_RESOLUTION_HOURS["urgent"]
+    high: Hours = DEFAULT_RESOLUTION_HOURS["high"]
+    normal: Hours = DEFAULT_RESOLUTION_HOURS["normal"]
+    low: Hours = DEFAULT_RESOLUTION_HOURS["low"]
+
+
+class BusinessHoursFile(Section):
+    days: str = "mon-fri"
+    start: str = "09:00"
+    end: str = "17:00"
+    timezone: Zone | None = None  # None: [alerts] timezone
+
+    @model_validator(mode="after")
+    def _parses(self) -> BusinessHoursFile:
+        self.parse("UTC")
+        return self
+
+    def parse(self, default_zone: str) -> BusinessHours:
+        return BusinessHours.parse(self.days, self.start, self.end,
+                                   self.timezone or default_zone)
+
+
+class TargetsFile(Section):
+    first_response: FirstResponseHours = FirstResponseHours()
+    resolution: ResolutionHours = ResolutionHours()
+    business_hours: BusinessHoursFile | None = None  # None: around the clock
+
+
+class ConfigFile(Section):
+    """The whole file. Every section may be left out."""
+
+    support: SupportFile = SupportFile()
+    database: DatabaseFile = DatabaseFile()
+    mailbox: MailboxFile = MailboxFile()
+    smtp: SmtpFile | None = None  # None: notices written to the Maildir var/sent/
+    technicians: TechniciansFile = TechniciansFile()
+    policy: PolicyFile = PolicyFile()
+    templates: TemplatesFile = TemplatesFile()
+    worker: WorkerFile = WorkerFile()
+    notices: NoticesFile = NoticesFile()
+    alerts: AlertsFile = AlertsFile()
+    targets: TargetsFile = TargetsFile()
+
+    @model_validator(mode="after")
+    def _support_is_no_technician(self) -> ConfigFile:
+        if self.support.address in self.technicians.addresses:
+            raise ValueError("[technicians] addresses must not contain the support address")
+        return self
+
+
+def file_keys(model: type[BaseModel] = ConfigFile, prefix: str = "") -> list[str]:
+    """Every key the file may hold, as "section.key" (nested tables: "a.b.c")."""
+    keys: list[str] = []
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        if prefix:  # a top-level name is a section, not a key
+            keys.append(path)
+        nested = section_type(field.annotation)
+        if nested is not None:
+            keys.extend(file_keys(nested, f"{path}."))
+    return keys
+
+
+def section_type(annotation: object) -> type[Section] | None:
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(candidate, type) and issubclass(candidate, Section):
+            return candidate
+    return None
