@@ -378,6 +378,8 @@ _HANDLERS = {
     "category": _Parser.category,
     "customer": _Parser.customer,
 }
+# Every tag a technician may write (documented in docs/technicians.md; a test keeps both equal).
+TAG_NAMES: tuple[str, ...] = tuple(_HANDLERS)
 
 # --- status words -------------------------------------------------------------------------
 
