@@ -18,7 +18,7 @@ from typing import Any
 from inbox_worker import __version__
 from inbox_worker.app import App, build_app, fixed_clock, system_clock
 from inbox_worker.cli_outbox import add_outbox_parser, cmd_outbox
-from inbox_worker.cli_output import emit
+from inbox_worker.cli_output import add_json_flag, emit, print_table
 from inbox_worker.cli_quarantine import add_quarantine_parser, cmd_quarantine
 from inbox_worker.config import Settings, load_settings
 from inbox_worker.domain.names import status_from_name
@@ -27,6 +27,7 @@ from inbox_worker.errors import ConfigError, InboxWorkerError, UsageError
 from inbox_worker.mail.maildir import RawSource
 from inbox_worker.mail.terminal import terminal_safe
 from inbox_worker.notices.render import NoticeRenderer, kind_from_name
+from inbox_worker.notices.variables import NOTICE_KINDS
 from inbox_worker.service import targets, views
 from inbox_worker.service.digest import send_digest
 from inbox_worker.service.previews import mail_subject, preview_context, sample_with_prefix
@@ -53,19 +54,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     poll = commands.add_parser("poll", help="process what is in the mailbox now")
     poll.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
-    poll.add_argument("--json", action="store_true")
+    add_json_flag(poll)
 
     ingest = commands.add_parser("ingest", help="process raw messages from files or stdin")
-    ingest.add_argument("files", nargs="*", type=Path, metavar="FILE")
-    ingest.add_argument("--json", action="store_true")
+    ingest.add_argument("files", nargs="*", type=Path, metavar="FILE",
+                        help="raw RFC 5322 mails (.eml); none: one mail from stdin")
+    add_json_flag(ingest)
 
     rules = commands.add_parser("rules", help="time rules")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
-    rules_run = rules_commands.add_parser("run", help="apply auto-close and scheduled start now")
-    rules_run.add_argument("--json", action="store_true")
+    rules_run = rules_commands.add_parser("run", help="apply auto-close, scheduled start and escalations now")
+    add_json_flag(rules_run)
 
     queue = commands.add_parser("queue", help="the technicians' queue, in order")
-    queue.add_argument("--json", action="store_true")
+    add_json_flag(queue)
 
     tickets = commands.add_parser("tickets", help="list or show tickets")
     ticket_commands = tickets.add_subparsers(dest="tickets_command", required=True,
@@ -74,10 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--status", action="append",
                          help="only this status (repeatable): open, in-progress, answered, "
                               "closed, scheduled, on-hold, customer-reply; any case")
-    listing.add_argument("--json", action="store_true")
+    add_json_flag(listing)
     show = ticket_commands.add_parser("show", help="one ticket with messages and history")
     show.add_argument("ref", help="T-42, 42, or the ticket's token")
-    show.add_argument("--json", action="store_true")
+    add_json_flag(show)
 
     add_quarantine_parser(commands)
 
@@ -86,8 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                  metavar="ACTION")
     template_commands.add_parser("check", help="validate every template")
     preview = template_commands.add_parser("preview", help="render one template")
-    preview.add_argument("name")
-    preview.add_argument("--ticket")
+    preview.add_argument("name", help="the notice: " + ", ".join(NOTICE_KINDS))
+    preview.add_argument("--ticket", metavar="REF",
+                         help="render with this ticket's data (T-42, 42 or its token) "
+                              "instead of sample data")
     digest = commands.add_parser("digest", help="the technicians' daily digest")
     digest_commands = digest.add_subparsers(dest="digest_command", required=True,
                                             metavar="ACTION")
@@ -95,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         "send", help="send the digest now (also when the daily one is off)")
     digest_send.add_argument("--once", action="store_true",
                              help="only if today's digest has not gone yet (for cron)")
-    digest_send.add_argument("--json", action="store_true")
+    add_json_flag(digest_send)
     add_outbox_parser(commands)
     add_report_parser(commands)
     return parser
@@ -239,8 +243,9 @@ def cmd_ingest(app: App, args: argparse.Namespace) -> int:
     if args.json:
         emit(results)
     else:
-        for item in results:
-            print(f"{item['outcome']:<18} {item['ticket'] or '-':<8} {item['detail']}")
+        print_table(("OUTCOME", "TICKET", "DETAIL"),
+                    [(item["outcome"], item["ticket"], item["detail"]) for item in results],
+                    empty="(no mail given)")
     return 0
 
 
@@ -305,13 +310,11 @@ def _summary_line(total: int, outcomes: dict[str, int]) -> str:
 
 
 def _print_tickets(rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        print("(no tickets)")
-        return
-    for row in rows:
-        place = row["queue_position"] or "-"
-        print(f"{row['ref']:<8} {place!s:>4} {row['status']:<15} {row['priority']:<7} "
-              f"{row['customer']:<30} {row['subject']}")
+    print_table(
+        ("REF", "PLACE", "STATUS", "PRIORITY", "ASSIGNEE", "CUSTOMER", "SUBJECT"),
+        [(row["ref"], row["queue_position"], row["status"], row["priority"], row["assignee"],
+          row["customer"], row["subject"]) for row in rows],
+        empty="(no tickets)", right=("PLACE",))
 
 
 def _print_detail(detail: dict[str, Any]) -> None:

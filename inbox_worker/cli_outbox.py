@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from inbox_worker.cli_output import emit
+from inbox_worker.cli_output import add_json_flag, emit, print_table
 from inbox_worker.mail.terminal import terminal_safe
 from inbox_worker.service import outbox_view
 
@@ -19,13 +19,13 @@ def add_outbox_parser(commands: Any) -> None:
     listing = actions.add_parser("list", help="the outbox, newest first")
     listing.add_argument("--state", help=f"only mails in this state: {STATE_HELP}")
     listing.add_argument("--limit", type=int, default=1000, help="at most this many (1000)")
-    listing.add_argument("--json", action="store_true")
+    add_json_flag(listing)
     show = actions.add_parser("show", help="one mail, decoded as its reader sees it")
-    show.add_argument("id")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("id", help="the mail's ID (outbox list) or its Message-ID")
+    add_json_flag(show)
     retry = actions.add_parser("retry", help="send a failed mail again")
-    retry.add_argument("id")
-    retry.add_argument("--json", action="store_true")
+    retry.add_argument("id", help="a failed mail's ID (outbox list --state failed)")
+    add_json_flag(retry)
 
 
 def cmd_outbox(app: Any, args: argparse.Namespace) -> int:
@@ -58,16 +58,10 @@ def cmd_outbox(app: Any, args: argparse.Namespace) -> int:
 
 
 def _print_rows(rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        print("(the outbox is empty)")
-        return
-    width = max(len(str(r["to"])) for r in rows)
-    width = min(max(width, 2), 60)
-    print(f"{'ID':>6}  {'STATE':<10} {'TICKET':<8} {'TEMPLATE':<15} {'TO':<{width}}  SUBJECT")
-    for r in rows:
-        to = terminal_safe(str(r["to"]))
-        print(f"{r['id']:>6}  {r['state']:<10} {r['ticket'] or '-':<8} {r['template']:<15} "
-              f"{to:<{width}}  {terminal_safe(r['subject'])}")
+    print_table(("ID", "STATE", "TICKET", "TEMPLATE", "TO", "SUBJECT"),
+                [(r["id"], r["state"], r["ticket"], r["template"], r["to"], r["subject"])
+                 for r in rows],
+                empty="(the outbox is empty)", right=("ID",))
 
 
 def _print_mail(data: dict[str, Any]) -> None:

@@ -1,12 +1,41 @@
-"""What every command prints its `--json` with."""
+"""How commands print: `--json` documents, and tables with a header row whose columns stay
+aligned however long an address or subject is. Every cell is made safe for a terminal:
+subjects, names and addresses come from outside."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from collections.abc import Sequence
 from typing import Any
+
+from inbox_worker.mail.terminal import terminal_safe
 
 
 def emit(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true",
+                        help="print JSON for scripts instead of a table")
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, empty: str,
+                right: Sequence[str] = ()) -> None:
+    """`rows` under `headers`, each column as wide as its widest cell; the columns named in
+    `right` (numbers) right-aligned; the last column unpadded. `empty` when no rows."""
+    if not rows:
+        print(empty)
+        return
+    cells = [[terminal_safe("-" if value is None or value == "" else str(value))
+              for value in row] for row in rows]
+    widths = [max(len(header), *(len(row[i]) for row in cells))
+              for i, header in enumerate(headers)]
+    for row in [list(headers), *cells]:
+        padded = [cell.rjust(width) if header in right else cell.ljust(width)
+                  for cell, width, header in zip(row, widths, headers, strict=True)]
+        padded[-1] = row[-1] if headers[-1] not in right else padded[-1]
+        print("  ".join(padded).rstrip())

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from inbox_worker.cli_output import emit
+from inbox_worker.cli_output import add_json_flag, emit, print_table
 from inbox_worker.mail.terminal import terminal_safe
 from inbox_worker.service import quarantine
 
@@ -17,17 +17,17 @@ def add_quarantine_parser(commands: Any) -> None:
                                                 metavar="ACTION")
     q_list = quarantine_commands.add_parser("list", help="quarantined mails")
     q_list.add_argument("--all", action="store_true", help="include released ones")
-    q_list.add_argument("--json", action="store_true")
+    add_json_flag(q_list)
     q_show = quarantine_commands.add_parser(
         "show", help="one quarantined mail: its headers decoded, its text made safe to print")
-    q_show.add_argument("id")
-    q_show.add_argument("--json", action="store_true")
+    q_show.add_argument("id", help="the record's ID (quarantine list)")
+    add_json_flag(q_show)
     q_export = quarantine_commands.add_parser(
         "export", help="one quarantined mail's raw bytes, to save: export ID > mail.eml")
-    q_export.add_argument("id")
+    q_export.add_argument("id", help="the record's ID (quarantine list)")
     q_retry = quarantine_commands.add_parser("retry", help="process a quarantined mail again")
-    q_retry.add_argument("id")
-    q_retry.add_argument("--json", action="store_true")
+    q_retry.add_argument("id", help="the record's ID (quarantine list)")
+    add_json_flag(q_retry)
 
 
 def cmd_quarantine(app: Any, args: argparse.Namespace) -> int:
@@ -46,11 +46,11 @@ def cmd_quarantine(app: Any, args: argparse.Namespace) -> int:
                     for r in quarantine.list_quarantine(session, include_released=args.all)]
             if args.json:
                 emit(rows)
-            elif not rows:
-                print("(quarantine is empty)")
-            for row in [] if args.json else rows:
-                print(f"{row['id']:>5} {row['created_at']} {row['size']:>9} "
-                      f"{row['sender'] or '-':<30} {row['reason']}")
+            else:
+                print_table(("ID", "RECEIVED", "BYTES", "FROM", "REASON"),
+                            [(r["id"], r["created_at"], r["size"], r["sender"], r["reason"])
+                             for r in rows],
+                            empty="(quarantine is empty)", right=("ID", "BYTES"))
             return 0
         record = quarantine.get_quarantined(session, args.id)
         data = quarantine.quarantine_json(record)

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from inbox_worker.config_alerts import AlertSettings, alert_settings, target_hours
-from inbox_worker.config_errors import describe_errors
+from inbox_worker.config_errors import describe_errors, find_line
 from inbox_worker.config_schema import (
     DEFAULT_DATABASE_URL,
     DEFAULT_MAILDIR,
@@ -192,7 +192,9 @@ def load_settings(path: Path | None = None, *, env: dict[str, str] | None = None
     settings = settings_from_dict(data, source=config_path, text=text)
     problems = missing_places(settings, data)
     if problems:
-        raise ConfigError("\n".join(f"{config_path}: {problem}" for problem in problems))
+        raise ConfigError("\n".join(
+            f"{config_path}:{find_line(text, [section, key]) or '?'}: [{section}] {key}: {why}"
+            for section, key, why in problems))
     return settings
 
 
@@ -238,29 +240,29 @@ def settings_from_dict(data: dict[str, Any], *, source: Path | None = None,
     )
 
 
-def missing_places(settings: Settings, data: dict[str, Any]) -> list[str]:
-    """Places named in the file that do not exist: a mistyped folder would otherwise be
-    created and look like an empty inbox. The embedded default's places under var/ are
-    created on first use, as without a file."""
+def missing_places(settings: Settings, data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Places named in the file that do not exist, as (section, key, why): a mistyped
+    folder would otherwise be created and look like an empty inbox. The embedded default's
+    places under var/ are created on first use, as without a file."""
     problems = []
     if settings.mailbox.kind == "maildir" and str(settings.mailbox.path) != DEFAULT_MAILDIR:
-        problems.extend(_parent_missing(settings.mailbox.path, "[mailbox] url"))
+        problems += _parent_missing(settings.mailbox.path, "mailbox", "url")
     if settings.smtp.kind == "maildir" and str(settings.smtp.sent_path) != DEFAULT_SENT_MAILDIR:
-        problems.extend(_parent_missing(settings.smtp.sent_path, "[smtp] sent_path"))
+        problems += _parent_missing(settings.smtp.sent_path, "smtp", "sent_path")
     database = sqlite_file(settings.database.url)
     if database is not None and settings.database.url != DEFAULT_DATABASE_URL:
-        problems.extend(_parent_missing(database, "[database] url"))
+        problems += _parent_missing(database, "database", "url")
     if "templates" in data and not settings.templates_dir.is_dir():
-        problems.append(f"[templates] dir: {settings.templates_dir} is not a folder "
-                        "(create it, or leave the key out for the built-in templates)")
+        problems.append(("templates", "dir", f"{settings.templates_dir} is not a folder "
+                         "(create it, or leave the key out for the built-in templates)"))
     return problems
 
 
-def _parent_missing(path: Path, what: str) -> list[str]:
+def _parent_missing(path: Path, section: str, key: str) -> list[tuple[str, str, str]]:
     if path.parent.is_dir():
         return []
-    return [f"{what}: the folder {path.parent} does not exist (create it first; "
-            f"{path} is made inside it)"]
+    return [(section, key, f"the folder {path.parent} does not exist (create it first; "
+             f"{path} is made inside it)")]
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -33,7 +33,7 @@ from inbox_worker.mail.smtp import (
     SendSession,
 )
 from inbox_worker.notices.variables import INTERNAL_KINDS
-from inbox_worker.store.models import Message, OutboxItem
+from inbox_worker.store.models import Message, OutboxItem, ticket_ref
 
 log = logging.getLogger("inbox_worker.outbox")
 
@@ -306,7 +306,7 @@ def record_outcome(
         log.warning("notice lease lost outbox_id=%s message_id=%s worker=%s outcome=%s",
                     item.id, item.message_id, worker_id, state)
     level = logging.INFO if state == "sent" else logging.WARNING
-    log.log(level, "notice %s ticket_id=%s notice=%s to=%s message_id=%s%s", state,
-            item.ticket_id, item.notice, item.recipient, item.message_id,
+    log.log(level, "notice %s ticket=%s template=%s to=%s message_id=%s%s", state,
+            ticket_ref(item.ticket_id), item.notice, item.recipient, item.message_id,
             f" error={error}" if error else "")
     return result

@@ -26,7 +26,7 @@ from inbox_worker.domain.model import Status
 from inbox_worker.service import targets
 from inbox_worker.service.outbox import Outbox
 from inbox_worker.service.tickets import SYSTEM_ACTOR, TicketWriter, ticket_state
-from inbox_worker.store.models import TargetBreach, Ticket
+from inbox_worker.store.models import TargetBreach, Ticket, ticket_ref
 
 log = logging.getLogger("inbox_worker.rules")
 
@@ -134,7 +134,7 @@ def _escalate(sessions: sessionmaker[Session], settings: Settings, ticket_id: in
             writer.alert(ticket, AlertEvent.ESCALATION, actor=None, breached=missed)
     except IntegrityError:
         return 0  # another worker escalated it first
-    log.info("rule ticket=T-%s escalation %s", ticket_id, ",".join(missed))
+    log.info("rule ticket=%s escalation %s", ticket_ref(ticket_id), ",".join(missed))
     return 1
 
 

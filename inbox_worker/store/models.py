@@ -52,6 +52,11 @@ class Base(DeclarativeBase):
     ticket or a message also have a relationship to it."""
 
 
+def ticket_ref(ticket_id: int | None) -> str:
+    """How people and log lines name a ticket: T-42 ("-" for none)."""
+    return f"T-{ticket_id}" if ticket_id is not None else "-"
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
 
@@ -86,7 +91,7 @@ class Ticket(Base):
 
     @property
     def ref(self) -> str:
-        return f"T-{self.id}"
+        return ticket_ref(self.id)
 
 
 class Participant(Base):

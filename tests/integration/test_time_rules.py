@@ -3,6 +3,7 @@ and two workers applying the rules at once."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -169,3 +170,24 @@ def test_two_concurrent_rule_runs_send_one_notice_each(
     assert len(sent) == 25
     assert all(b"auto-closed" in p.read_bytes().lower() or b"closed" in p.read_bytes().lower()
                for p in sent)
+
+
+def test_log_lines_name_a_ticket_one_way(timeline: Timeline,
+                                          caplog: pytest.LogCaptureFixture) -> None:
+    """Ingest, notice queued and sent, auto-close and escalation all say `ticket=T-1`, so
+    that one grep finds a ticket's whole story."""
+    caplog.set_level("INFO", logger="inbox_worker")
+    answered_ticket(timeline, T0 + timedelta(hours=1))
+    timeline.mail(T0 + timedelta(hours=2), make_mail(subject="Other", sender="x@y.test"))
+    timeline.rules(T0 + timedelta(days=5))  # the second ticket's targets are missed
+    timeline.app(T0 + timedelta(days=5)).send_due_notices()
+    timeline.rules(T0 + timedelta(days=31))  # the first one closes
+    lines = [record.getMessage() for record in caplog.records]
+    named = [line for line in lines if "ticket" in line]
+    assert any("escalation" in line for line in named)
+    assert any(line.startswith("notice sent") for line in named)
+    assert any("auto" in line and line.startswith("rule") for line in named)
+    for line in named:
+        assert "ticket_id" not in line, line
+        for value in re.findall(r"\bticket=(\S+)", line):
+            assert re.fullmatch(r"T-\d+|-", value), line

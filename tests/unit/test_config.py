@@ -185,13 +185,13 @@ def test_places_the_file_names_must_exist(tmp_path: Path, monkeypatch: pytest.Mo
         load_settings(path)
     problems = str(caught.value).splitlines()
     assert problems == [
-        f"{path}: [mailbox] url: the folder /srv/mial does not exist (create it first; "
+        f"{path}:2: [mailbox] url: the folder /srv/mial does not exist (create it first; "
         "/srv/mial/support is made inside it)",
-        f"{path}: [smtp] sent_path: the folder out does not exist (create it first; "
+        f"{path}:7: [smtp] sent_path: the folder out does not exist (create it first; "
         "out/sent is made inside it)",
-        f"{path}: [database] url: the folder data does not exist (create it first; "
+        f"{path}:4: [database] url: the folder data does not exist (create it first; "
         "data/inbox.db is made inside it)",
-        f"{path}: [templates] dir: my-templates is not a folder (create it, or leave the key "
+        f"{path}:9: [templates] dir: my-templates is not a folder (create it, or leave the key "
         "out for the built-in templates)",
     ]
     for folder in ("srv-mail", "out", "data", "my-templates"):
