@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="time rules")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
-    rules_run = rules_commands.add_parser("run", help="apply auto-close, scheduled start and escalations now")
+    rules_run = rules_commands.add_parser(
+        "run", help="apply auto-close, scheduled start and escalations now")
     add_json_flag(rules_run)
 
     queue = commands.add_parser("queue", help="the technicians' queue, in order")
