@@ -302,8 +302,9 @@ def _mailbox(file: MailboxFile) -> MailboxSettings:
 
 
 def _smtp(file: SmtpFile | None) -> SmtpSettings:
-    if file is None or file.kind == "maildir":
-        # No [smtp] section: the embedded default writes notices to a Maildir to read.
+    if file is None or not file.model_fields_set or file.kind == "maildir":
+        # No [smtp] section (or an empty one): the embedded default writes notices to a
+        # Maildir to read.
         return SmtpSettings(kind="maildir",
                             sent_path=Path(file.sent_path if file else DEFAULT_SENT_MAILDIR))
     return SmtpSettings(

@@ -211,3 +211,8 @@ def test_every_key_of_the_example_exists_and_the_schema_lists_them() -> None:
     keys = file_keys()
     assert "policy.auto_close_days" in keys and "targets.first_response.urgent" in keys
     assert "targets.business_hours.days" in keys and "smtp.sent_path" in keys
+
+
+def test_an_empty_smtp_section_keeps_the_maildir_of_notices() -> None:
+    assert settings_from_dict({"smtp": {}}).smtp.kind == "maildir"
+    assert settings_from_dict({"smtp": {"host": "mx"}}).smtp.kind == "smtp"
