@@ -192,9 +192,10 @@ def load_settings(path: Path | None = None, *, env: dict[str, str] | None = None
     settings = settings_from_dict(data, source=config_path, text=text)
     problems = missing_places(settings, data)
     if problems:
-        raise ConfigError("\n".join(
-            f"{config_path}:{find_line(text, [section, key]) or '?'}: [{section}] {key}: {why}"
-            for section, key, why in problems))
+        located = sorted((find_line(text, [section, key]) or 0, f"[{section}] {key}: {why}")
+                         for section, key, why in problems)
+        raise ConfigError("\n".join(f"{config_path}:{line or '?'}: {problem}"
+                                     for line, problem in located))
     return settings
 
 
@@ -252,7 +253,7 @@ def missing_places(settings: Settings, data: dict[str, Any]) -> list[tuple[str, 
     database = sqlite_file(settings.database.url)
     if database is not None and settings.database.url != DEFAULT_DATABASE_URL:
         problems += _parent_missing(database, "database", "url")
-    if "templates" in data and not settings.templates_dir.is_dir():
+    if "dir" in data.get("templates", {}) and not settings.templates_dir.is_dir():
         problems.append(("templates", "dir", f"{settings.templates_dir} is not a folder "
                          "(create it, or leave the key out for the built-in templates)"))
     return problems

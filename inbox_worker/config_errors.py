@@ -80,10 +80,12 @@ def _unknown(names: list[str]) -> str:
         what = "section"
     else:
         known = list(_model_at(names[:-1]).model_fields)
-        what = "priority" if names[0] == "targets" and len(names) == 3 else "key"
+        what = ("priority" if names[:1] == ["targets"] and len(names) == 3
+                and names[1] in ("first_response", "resolution") else "key")
         if name in INLINE_SECRETS and names[0] in ("mailbox", "smtp"):
-            return (f"secrets are not read from the file; use {name}_env (an environment "
-                    f"variable) or {name}_command")
+            ways = [key for key in known if key.endswith(("_env", "_command"))]
+            return (f"secrets are not read from the file; name an environment variable or "
+                    f"a command that prints it: {', '.join(ways)}")
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]}?" if close else f"valid: {', '.join(known)}"
     return f"unknown {what}; {hint}"
@@ -104,6 +106,9 @@ def find_line(text: str, names: Sequence[str]) -> int | None:
     """The 1-based line of ``names`` (section, key, sub-key...) in a TOML text: the key under
     its table header, else the nearest enclosing key or header that is written out."""
     lines = text.splitlines()
+    table = _header_line(lines, ".".join(names)) if len(names) > 1 else None
+    if table is not None:  # a mistake of a whole table written as [a.b]
+        return table + 1
     for depth in range(len(names) - 1, 0, -1):
         header = _header_line(lines, ".".join(names[:depth]))
         if header is None:

@@ -19,7 +19,7 @@ Taking a mail off the to-do list:
   the server may refuse the whole command (Dovecot: NO [EXPUNGEISSUED], nothing moved):
   a NOOP catches up with the expunges and the command runs again for the rest.
 
-Mails over ``max_message_bytes`` (0 = no limit) are not downloaded: `fetch` yields an
+Mails over ``max_message_bytes`` ([mailbox], at least 1) are not downloaded: `fetch` yields an
 `FetchedMail` whose ``raw`` is only the header (at most 64 KiB) and whose ``oversized`` is
 the size the server declared; the pipeline quarantines it with the reason.
 

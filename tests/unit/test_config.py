@@ -187,10 +187,10 @@ def test_places_the_file_names_must_exist(tmp_path: Path, monkeypatch: pytest.Mo
     assert problems == [
         f"{path}:2: [mailbox] url: the folder /srv/mial does not exist (create it first; "
         "/srv/mial/support is made inside it)",
-        f"{path}:7: [smtp] sent_path: the folder out does not exist (create it first; "
-        "out/sent is made inside it)",
         f"{path}:4: [database] url: the folder data does not exist (create it first; "
         "data/inbox.db is made inside it)",
+        f"{path}:7: [smtp] sent_path: the folder out does not exist (create it first; "
+        "out/sent is made inside it)",
         f"{path}:9: [templates] dir: my-templates is not a folder (create it, or leave the key "
         "out for the built-in templates)",
     ]
@@ -216,3 +216,27 @@ def test_every_key_of_the_example_exists_and_the_schema_lists_them() -> None:
 def test_an_empty_smtp_section_keeps_the_maildir_of_notices() -> None:
     assert settings_from_dict({"smtp": {}}).smtp.kind == "maildir"
     assert settings_from_dict({"smtp": {"host": "mx"}}).smtp.kind == "smtp"
+
+
+def test_tables_written_as_headers_and_secret_hints(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[smtp]\nhost = "mx"\ntoken = "x"\n\n[targets.business_hours]\n'
+                    'dayz = "mon-fri"\nstart = "18:00"\nend = "09:00"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert str(caught.value).splitlines() == [
+        f"{path}:3: [smtp] token: secrets are not read from the file; name an environment "
+        "variable or a command that prints it: password_env, password_command",
+        f"{path}:6: [targets] business_hours.dayz: unknown key; did you mean days?",
+    ]
+    path.write_text('[targets.business_hours]\nstart = "18:00"\nend = "09:00"\n')
+    with pytest.raises(ConfigError, match=r"c.toml:1: \[targets\] business_hours: .*after"):
+        load_settings(path)
+
+
+def test_an_empty_templates_section_is_no_folder_named(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "c.toml"
+    path.write_text("[templates]\n")
+    assert load_settings(path).templates_dir == Path("templates")
