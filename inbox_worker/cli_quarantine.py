@@ -8,6 +8,7 @@ from typing import Any
 
 from inbox_worker.cli_output import add_json_flag, emit, print_table
 from inbox_worker.mail.terminal import terminal_safe
+from inbox_worker.mail.triage import decoded_headers
 from inbox_worker.service import quarantine
 
 
@@ -58,7 +59,7 @@ def cmd_quarantine(app: Any, args: argparse.Namespace) -> int:
     if action == "export":
         sys.stdout.buffer.write(raw)  # the mail as it came, for a mail client or a fix
         return 0
-    data["headers"] = quarantine.decoded_headers(raw)
+    data["headers"] = decoded_headers(raw)
     if args.json:
         data["raw"] = raw.decode("utf-8", "replace")
         emit(data)

@@ -16,6 +16,7 @@ import unicodedata
 from datetime import UTC
 from email.message import Message
 from email.parser import BytesHeaderParser
+from email.utils import getaddresses
 from typing import Any
 
 import mailparser
@@ -135,6 +136,12 @@ def _build(parsed: _MailParser, notes: list[str]) -> InboundMail:
     headers, raw_values = _headers(message, hints)
     from_pairs = parsed.from_ or []
     from_addr = next(iter(_addresses(from_pairs)), "")
+    if not from_addr and raw_values.get("from"):
+        # mail-parser decodes a name before it splits the addresses, so an encoded name
+        # holding a line break ("=?UTF-8?Q?Ivan=0D=0ABcc:_x?=") loses a good address. Split
+        # the raw value first; the name is decoded afterwards, on one line.
+        from_pairs = getaddresses(raw_values["from"][:1])
+        from_addr = next(iter(_addresses(from_pairs)), "")
     from_name = _display_name(raw_values.get("from", []), from_pairs, from_addr, hints)
     full_text = _full_text(parsed)
     html_parts = [scrub(part) for part in parsed.text_html]

@@ -36,6 +36,7 @@ from inbox_worker.errors import StoreError
 from inbox_worker.mail.authentication import sender_domain_passed
 from inbox_worker.mail.parsing import ParsedMail, parse_one
 from inbox_worker.mail.source import FetchedMail
+from inbox_worker.mail.triage import triage
 from inbox_worker.service import commands
 from inbox_worker.service.outbox import Outbox
 from inbox_worker.service.rate_limits import RecentNotices
@@ -332,12 +333,15 @@ class Ingestor:
         now: datetime,
         mail: InboundMail | None,
     ) -> None:
+        # Without a parsed mail (or without its From), what the headers still tell.
+        seen = triage(fetched.raw) if mail is None or not mail.from_addr else None
         new_rows(session).quarantined_mail({
             "source_key": fetched.key,
             "mailbox": fetched.mailbox,
             "reason": reason[:2000],
-            "sender": mail.from_addr if mail else "",
-            "subject": mail.subject if mail else "",
+            "sender": seen.sender if seen else mail.from_addr if mail else "",
+            "subject": seen.subject if seen else mail.subject if mail else "",
+            "message_id": seen.message_id if seen else (mail.message_id or "") if mail else "",
             "size": len(fetched.raw),
             "sha256": hashlib.sha256(fetched.raw).hexdigest(),
             "raw": fetched.raw,

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import email
 from datetime import datetime
-from email import policy
-from email.errors import HeaderParseError
-from email.header import decode_header, make_header
 from typing import Any
 
 from sqlalchemy import select
@@ -26,28 +22,13 @@ def quarantine_json(record: QuarantinedMail) -> dict[str, Any]:
         "reason": record.reason,
         "sender": record.sender,
         "subject": record.subject,
+        "message_id": record.message_id,
         "size": record.size,
         "sha256": record.sha256,
         "created_at": iso(record.created_at),
         "retries": record.retries,
         "state": record.state,
     }
-
-
-def decoded_headers(raw: bytes) -> dict[str, str]:
-    """The headers an admin triages by, decoded (RFC 2047) as far as they can be; a
-    header that does not decode is shown as it is."""
-    message = email.message_from_bytes(raw, policy=policy.compat32)
-    shown: dict[str, str] = {}
-    for name in ("From", "To", "Cc", "Subject", "Date", "Message-ID"):
-        value = message.get(name)
-        if value is None:
-            continue
-        try:
-            shown[name] = str(make_header(decode_header(str(value))))
-        except (HeaderParseError, LookupError, UnicodeError, ValueError):
-            shown[name] = str(value)
-    return shown
 
 
 def list_quarantine(session: Session, *, include_released: bool = False) -> list[QuarantinedMail]:

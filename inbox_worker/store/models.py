@@ -233,6 +233,7 @@ class QuarantinedMail(Base):
     reason: Mapped[str] = mapped_column(Text)
     sender: Mapped[str] = mapped_column(Text, default="")
     subject: Mapped[str] = mapped_column(Text, default="")
+    message_id: Mapped[str] = mapped_column(Text, default="", server_default="")
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     raw: Mapped[bytes] = deferred(mapped_column(LargeBinary))

@@ -118,6 +118,9 @@ def test_quarantine_list_show_and_retry(tmp_path: Path) -> None:
     assert json.loads(result.stdout)[0]["outcome"] == "quarantined"
     [record] = json.loads(run("quarantine", "list", "--json", cwd=tmp_path).stdout)
     assert "limit" in record["reason"] and record["state"] == "held"
+    # Unparsed, yet triaged: who sent it, about what, which mail (issue 17).
+    assert record["subject"] == "Long one" and "@" in record["sender"]
+    assert record["message_id"] and "<" not in record["message_id"]
     shown = json.loads(run("quarantine", "show", str(record["id"]), "--json",
                            cwd=tmp_path).stdout)
     assert "Subject: Long one" in shown["raw"]

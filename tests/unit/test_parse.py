@@ -158,6 +158,11 @@ DISPLAY_NAMES = [
     ),
     ("quoted", 'From: "Carol \\"CC\\" Customer" <a@x.test>', 'Carol "CC" Customer'),
     ("none", "From: a@x.test", ""),
+    # Control characters in an encoded name: the name is one line, the address kept (issue 17).
+    ("CR LF in an encoded name", "From: =?UTF-8?Q?Ivan=0D=0ABcc:_x?= <a@x.test>",
+     "Ivan Bcc: x"),
+    ("LF and NUL in an encoded name", "From: =?UTF-8?B?SXZhbgpUbzogeQBa?= <a@x.test>",
+     "Ivan To: y Z"),
 ]
 
 
@@ -165,7 +170,9 @@ DISPLAY_NAMES = [
     ("header", "expected"), [c[1:] for c in DISPLAY_NAMES], ids=[c[0] for c in DISPLAY_NAMES]
 )
 def test_display_name(header: str, expected: str) -> None:
-    assert parse_mail(build(header)).from_name == expected
+    mail = parse_mail(build(header))
+    assert mail.from_name == expected
+    assert mail.from_addr == ("a@x.test" if "a@x.test" in header else "j@x.test")
 
 
 def test_raw_8bit_display_name() -> None:
