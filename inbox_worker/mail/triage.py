@@ -48,7 +48,7 @@ def triage(raw: bytes) -> Triage:
         # The address from the raw value, before decoding (an encoded name cannot make one).
         address = next((a for _, a in getaddresses([raw_from]) if "@" in a), "")
         return Triage(
-            sender=one_line(address or shown.get("From", ""))[:500],
+            sender=one_line(address.lower() or shown.get("From", ""))[:500],
             subject=one_line(shown.get("Subject", ""))[:1000],
             message_id=one_line(shown.get("Message-ID", "")).strip().strip("<>")[:998],
         )

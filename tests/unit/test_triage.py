@@ -13,7 +13,7 @@ from inbox_worker.mail.triage import Triage, triage
 def test_what_an_admin_triages_by() -> None:
     raw = (b"From: =?UTF-8?Q?Ivan=0D=0ABcc:_x?= <Ivan@Example.com>\r\n"
            b"Subject: =?UTF-8?Q?Caf=C3=A9=0Aorder?=\r\nMessage-ID: <q-77@shop.test>\r\n\r\nhi")
-    assert triage(raw) == Triage("Ivan@Example.com", "Café order", "q-77@shop.test")
+    assert triage(raw) == Triage("ivan@example.com", "Café order", "q-77@shop.test")
 
 
 def test_a_from_without_an_address_keeps_its_text() -> None:
