@@ -40,12 +40,15 @@ def new_token(prefix: str = DEFAULT_PREFIX) -> str:
 
 
 def format_subject(subject: str, token: str) -> str:
-    """`[TOKEN] subject`, unless the subject already carries the token.
+    """`[TOKEN] subject`, unless the subject already carries the token; the subject alone
+    when there is no token (a mail about no ticket: the digest, the answer to #queue).
 
     Line breaks become spaces: the subject comes from outside, and a CR/LF kept in it would
     be a header injection in our notice.
     """
     one_line = re.sub(r"\s*[\r\n]+\s*", " ", subject).strip()
+    if not token:
+        return one_line
     prefix = token.rpartition("-")[0]
     if token.upper() in find_tokens(one_line, prefix):
         return one_line

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from email import policy
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
+from email.message import Message
 from email.utils import getaddresses
 
 from inbox_worker.mail.decode import one_line
@@ -26,7 +27,14 @@ class Triage:
 def decoded_headers(raw: bytes) -> dict[str, str]:
     """The headers an admin triages by, decoded (RFC 2047) as far as they can be; a
     header that does not decode is shown as it is."""
-    message = email.message_from_bytes(raw[:HEADER_BYTES], policy=policy.compat32)
+    return _decoded(_headers(raw))
+
+
+def _headers(raw: bytes) -> Message:
+    return email.message_from_bytes(raw[:HEADER_BYTES], policy=policy.compat32)
+
+
+def _decoded(message: Message) -> dict[str, str]:
     shown: dict[str, str] = {}
     for name in ("From", "To", "Cc", "Subject", "Date", "Message-ID"):
         value = message.get(name)
@@ -42,8 +50,8 @@ def decoded_headers(raw: bytes) -> dict[str, str]:
 def triage(raw: bytes) -> Triage:
     """Never raises: a record with empty fields is better than no record."""
     try:
-        message = email.message_from_bytes(raw[:HEADER_BYTES], policy=policy.compat32)
-        shown = decoded_headers(raw)
+        message = _headers(raw)
+        shown = _decoded(message)
         raw_from = str(message.get("From") or "")
         # The address from the raw value, before decoding (an encoded name cannot make one).
         address = next((a for _, a in getaddresses([raw_from]) if "@" in a), "")

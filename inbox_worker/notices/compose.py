@@ -155,9 +155,7 @@ def compose_notice(
     sender = _addr_spec(*parse_single_address(from_addr))
     recipient = _addr_spec(*parse_single_address(to_addr))
     others = [_addr_spec(*parse_single_address(address)) for address in more_to]
-    # A mail about no ticket (the digest, an answer to `#queue`) carries no token.
-    subject = (correlate.format_subject(one_line(rendered.subject), one_line(token)) if token
-               else one_line(rendered.subject))
+    subject = correlate.format_subject(one_line(rendered.subject), one_line(token))
     lines = [
         _address_field("From", from_name, sender),
         (_address_field("To", to_name, recipient) if not others

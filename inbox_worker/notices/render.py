@@ -150,7 +150,7 @@ class NoticeRenderer:
             self._forget(path)
             return slot
         try:
-            unknown = unknown_variables(env, read_source(path), name=name, filename=str(path))
+            unknown = unknown_variables(env, env.parse(read_source(path), name, str(path)))
             slot.current = env.get_template(name)
         except Exception as exc:  # noqa: BLE001 - syntax errors, unreadable files alike
             slot.current = None

@@ -61,8 +61,9 @@ def check_folder(root: Path, text_env: NoticeSandbox, html_env: NoticeSandbox
 def check_file(env: NoticeSandbox, path: Path, kind: str) -> list[TemplateProblem]:
     try:
         source = read_source(path)
-        unknown = unknown_variables(env, source, name=path.name, filename=str(path))
-        fields = _unknown_fields(env, source, kind)
+        tree = env.parse(source, path.name, str(path))
+        unknown = unknown_variables(env, tree)
+        fields = _unknown_fields(tree, kind)
         template = env.get_template(path.name)
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         return [problem_from(path, exc)]
@@ -117,11 +118,11 @@ class _Placeholder(ChainableUndefined):
         return "x"
 
 
-def _unknown_fields(env: NoticeSandbox, source: str, kind: str) -> list[tuple[str, int]]:
+def _unknown_fields(tree: nodes.Template, kind: str) -> list[tuple[str, int]]:
     """`ticket.subjetc` and the like: fields of the fixed variables that do not exist."""
     sample: dict[str, Any] = variables.sample_context(kind)
     found: dict[str, int] = {}
-    for node in env.parse(source).find_all(nodes.Getattr):
+    for node in tree.find_all(nodes.Getattr):
         owner = node.node
         if not (isinstance(owner, nodes.Name) and owner.name in _FIXED_FIELDS):
             continue

@@ -94,12 +94,9 @@ def render_bounded(template: Template, context: dict[str, Any]) -> str:
     return output
 
 
-def unknown_variables(
-    env: NoticeSandbox, source: str, *, name: str | None = None, filename: str | None = None
-) -> list[tuple[str, int]]:
-    """Names the template reads that are neither documented nor Jinja's own, with the line
-    of their first use."""
-    tree = env.parse(source, name, filename)
+def unknown_variables(env: NoticeSandbox, tree: nodes.Template) -> list[tuple[str, int]]:
+    """Names the parsed template reads that are neither documented nor Jinja's own, with
+    the line of their first use."""
     allowed = set(TEMPLATE_VARIABLES) | set(env.globals)
     undeclared = meta.find_undeclared_variables(tree) - allowed
     found: dict[str, int] = {}

@@ -256,8 +256,7 @@ class Outbox:
                 )
             except ValueError as exc:
                 why_not = f"cannot address the mail: {exc}"
-        subject = (correlate.format_subject(rendered.subject, token) if token
-                   else rendered.subject)
+        subject = correlate.format_subject(rendered.subject, token)
         rows = new_rows(session)
         message = rows.message({
             "ticket_id": ticket.id if ticket is not None else None,

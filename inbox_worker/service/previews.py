@@ -63,4 +63,4 @@ def mail_subject(kind: str, subject: str, context: dict[str, Any]) -> str:
     them."""
     about_ticket = kind != DIGEST and (kind != COMMAND_REPLY or context.get("command") == "show")
     token = str((context.get("ticket") or {}).get("token") or "") if about_ticket else ""
-    return correlate.format_subject(subject, token) if token else subject
+    return correlate.format_subject(subject, token)

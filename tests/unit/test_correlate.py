@@ -70,6 +70,10 @@ def test_format_subject(subject: str, expected: str) -> None:
     assert format_subject(subject, TOKEN) == expected
 
 
+def test_no_token_leaves_the_subject_alone_on_one_line() -> None:
+    assert format_subject("Daily digest:\r\n 3 tickets", "") == "Daily digest: 3 tickets"
+
+
 REPLY_PREFIXES = [
     "Re:", "RE:", "re:", "Re :", "RE : ", "AW:", "Aw:", "SV:", "Sv:", "Antw:", "Antwort:",
     "Fwd:", "FWD:", "Fw:", "FW:", "WG:", "TR:", "TR :", "回复:", "回复：", "答复:", "转发:",
