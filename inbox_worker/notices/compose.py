@@ -353,6 +353,7 @@ _MAX_FILENAME = 200
 _MAX_EXTENSION = 16
 # Printable ASCII can go in a quoted-string (RFC 2045 parameter value).
 _PLAIN_FILENAME = re.compile(r"[ -~]+")
+_NAME_ENDS = re.compile(r'^[\s"]+|[\s"]+$')
 
 
 def attachment_content_type(value: str) -> str:
@@ -371,17 +372,22 @@ def attachment_filename(value: str) -> str:
     """The name a file is sent under: one line without control or bidirectional characters,
     the last path component, at most 200 characters (keeping a short extension), and
     "attachment" when nothing but dots is left. Angle brackets become "_": readers (Python's
-    among them) take a name in "<...>" for an address and drop the brackets, or the name."""
+    among them) take a name in "<...>" for an address and drop the brackets, or the name.
+    Quotes at either end go, for the same reason: a name in quotes is read unquoted."""
     text = value.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become "?"
     text = text.replace("<", "_").replace(">", "_")
-    name = _PATH_SEPARATORS.split(one_line(_BIDI.sub("", text)))[-1].strip()
+    name = _trimmed(_PATH_SEPARATORS.split(one_line(_BIDI.sub("", text)))[-1])
     if len(name) > _MAX_FILENAME:
         stem, dot, extension = name.rpartition(".")
         if dot and len(extension) <= _MAX_EXTENSION:
-            name = f"{stem[: _MAX_FILENAME - len(extension) - 1].rstrip()}.{extension}"
+            name = f"{_trimmed(stem[: _MAX_FILENAME - len(extension) - 1])}.{extension}"
         else:
-            name = name[:_MAX_FILENAME].rstrip()
+            name = _trimmed(name[:_MAX_FILENAME])
     return name if name.strip(".") else "attachment"
+
+
+def _trimmed(name: str) -> str:
+    return _NAME_ENDS.sub("", name)
 
 
 def _attachment_part(attachment: OutgoingAttachment) -> tuple[list[str], str]:
