@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     from sqlalchemy import event
 
     from inbox_worker.app import build_app
-    from inbox_worker.mail.parse import parse_mail
+    from inbox_worker.mail.inbound import parse_mail
     from inbox_worker.mail.reply_split import reply_text
     from inbox_worker.mail.source import FetchedMail
     from inbox_worker.notices.compose import compose_notice
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         event.listen(app.engine, "before_cursor_execute", counted)
         fetched = [FetchedMail(key=f"bench:{i}", raw=raw) for i, raw in enumerate(mails)]
         batches = [fetched[i : i + 50] for i in range(0, len(fetched), 50)]
-        from inbox_worker.mail.parsing import parse_one
+        from inbox_worker.mail.admission import parse_one
 
         max_bytes = settings.mailbox.max_message_bytes
         parsed_batches = [[parse_one(f, max_bytes) for f in b] for b in batches]

@@ -33,8 +33,8 @@ from inbox_worker.domain import correlate, status
 from inbox_worker.domain.classify import classify
 from inbox_worker.domain.model import InboundMail, MailKind
 from inbox_worker.errors import StoreError
+from inbox_worker.mail.admission import ParsedMail, parse_one
 from inbox_worker.mail.authentication import sender_domain_passed
-from inbox_worker.mail.parsing import ParsedMail, parse_one
 from inbox_worker.mail.source import FetchedMail
 from inbox_worker.mail.triage import triage
 from inbox_worker.service import commands

@@ -22,7 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from inbox_worker.domain.model import InboundMail
-from inbox_worker.mail.parsing import ParsedMail, parse_fetched, parse_one
+from inbox_worker.mail.admission import ParsedMail, parse_fetched, parse_one
 from inbox_worker.mail.source import FetchedMail
 
 log = logging.getLogger(__name__)

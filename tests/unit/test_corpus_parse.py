@@ -16,7 +16,7 @@ import pytest
 from inbox_worker.domain.classify import classify
 from inbox_worker.domain.model import MailKind
 from inbox_worker.errors import UnparseableMail
-from inbox_worker.mail.parse import parse_mail
+from inbox_worker.mail.inbound import parse_mail
 
 CORPUS = Path(__file__).parents[2].parent / "shared" / "corpus"
 NOT_MAIL = {"README.md", "MANIFEST.tsv"}

@@ -26,7 +26,7 @@ from inbox_worker.config import DatabaseSettings, Settings, SupportSettings, Tec
 from inbox_worker.domain.correlate import CROCKFORD, find_tokens
 from inbox_worker.domain.model import InboundMail
 from inbox_worker.errors import UnparseableMail
-from inbox_worker.mail.parse import parse_mail
+from inbox_worker.mail.inbound import parse_mail
 from inbox_worker.mail.source import FetchedMail
 from inbox_worker.store.models import Message, ProcessedMail, QuarantinedMail, Ticket
 

@@ -12,7 +12,7 @@ import mailparser
 import pytest
 
 from inbox_worker.errors import UnparseableMail
-from inbox_worker.mail.parse import parse_mail
+from inbox_worker.mail.inbound import parse_mail
 
 SURROGATE = re.compile("[\ud800-\udfff]")
 

@@ -111,7 +111,7 @@ def test_near_misses_do_not_split(near_miss: str) -> None:
 
 def test_corpus_bodies_split_as_the_library_splits() -> None:
     from inbox_worker.errors import UnparseableMail
-    from inbox_worker.mail.parse import parse_mail
+    from inbox_worker.mail.inbound import parse_mail
 
     compared = 0
     for path in sorted(CORPUS.rglob("*")):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inbox_worker.mail.parsing import parse_fetched
+from inbox_worker.mail.admission import parse_fetched
 from inbox_worker.mail.triage import Triage, triage
 
 

@@ -4,15 +4,14 @@ This module owns the boundary where hostile mail meets our code: it turns what m
 finds into the clean, typed value the rest of the worker reasons on, and refuses (with a
 reason for the quarantine record) what is no mail at all, and anything mail-parser fails
 on. Byte-level refusals before parsing live in `guard`, charset decisions in `decode`, HTML
-to text in `html_text`, reply/quote splitting in `reply_split`.
+to text in `html_text`, reply/quote splitting in `reply_split`, attachments in
+`attachments`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-import unicodedata
 from datetime import UTC
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -20,10 +19,10 @@ from email.utils import getaddresses
 from typing import Any
 
 import mailparser
-from mailparser.utils import decode_base64_payload
 
-from inbox_worker.domain.model import Attachment, InboundMail
+from inbox_worker.domain.model import InboundMail
 from inbox_worker.errors import UnparseableMail
+from inbox_worker.mail.attachments import read_attachments
 from inbox_worker.mail.decode import (
     codec_for,
     decode_bytes,
@@ -43,7 +42,6 @@ DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 
 _MAX_DEFECTS = 50
 _MAX_EMBEDDED = 20
-_MAX_FILENAME = 200
 
 # Headers that only mail carries: a header block with none of them (and no From) is not a
 # mail but some other text that happens to start with "word: value".
@@ -64,9 +62,6 @@ _BODY_MESSAGE_ID = re.compile(r"^[ \t>]*message-id:[ \t]*<([^<>\s]+)>", re.I | r
 # Turkish dotted and dotless I).
 _ID_COLON_VARIANTS = tuple(f"-{i}{d}:" for i in "iIİı" for d in "dD")
 _BODY_SUBJECT = re.compile(r"^[ \t>]*subject:[ \t]*(\S[^\n]*)$", re.I | re.M)
-_GENERATED_NAME = re.compile(r"[a-z]{10}\.(?:txt|rtf)")
-_UNSAFE_NAME_CHARS = re.compile(r'[<>:"|?*]')
-_FILENAME_CHAR = {"C": "", "Z": " "}  # by Unicode category: controls dropped, spaces kept
 
 
 def parse_mail(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> InboundMail:
@@ -166,7 +161,7 @@ def _build(parsed: _MailParser, notes: list[str]) -> InboundMail:
         full_text=full_text,
         html=html,
         safe_html=sanitize_html(html),
-        attachments=_attachments(parsed.attachments, hints),
+        attachments=read_attachments(parsed.attachments, hints),
         headers=headers,
         embedded_message_ids=embedded_ids,
         embedded_subjects=embedded_subjects,
@@ -268,53 +263,6 @@ def _full_text(parsed: _MailParser) -> str:
 def _clean_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return scrub(_TEXT_CONTROLS.sub("", text)).strip()
-
-
-def _attachments(items: list[dict[str, Any]], hints: tuple[str, ...]) -> tuple[Attachment, ...]:
-    result = []
-    for number, item in enumerate(items, start=1):
-        payload = item.get("payload") or ""
-        if item.get("binary"):
-            data = decode_base64_payload(payload)
-        else:
-            data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
-        content_type = one_line(str(item.get("mail_content_type") or "")).lower()
-        result.append(
-            Attachment(
-                filename=_safe_filename(item, number, hints),
-                content_type=content_type or "application/octet-stream",
-                size=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
-                data=data,
-            )
-        )
-    return tuple(result)
-
-
-def _safe_filename(item: dict[str, Any], number: int, hints: tuple[str, ...]) -> str:
-    """A basename safe to show and to store: no directories, no control characters."""
-    fallback = f"attachment-{number}"
-    name = str(item.get("filename") or "")[:1000]
-    content_id = str(item.get("content-id") or "")
-    if name == content_id or (
-        _GENERATED_NAME.fullmatch(name) and name not in str(item.get("content-disposition"))
-    ):
-        return fallback  # mail-parser made the name up (a Content-ID or a random one)
-    if "=?" in name or "\\udc" in name:  # mail-parser could not decode it
-        name = decode_header_value(decode_escaped_surrogates(name, hints), hints)
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    # Control and format characters (NUL, CR, bidi overrides that fake an extension) go.
-    name = "".join(_FILENAME_CHAR.get(unicodedata.category(ch)[0], ch) for ch in scrub(name))
-    name = _UNSAFE_NAME_CHARS.sub("_", one_line(name)).strip(" .")
-    if not name:
-        return fallback
-    if len(name) > _MAX_FILENAME:
-        stem, dot, extension = name.rpartition(".")
-        if dot and 0 < len(extension) <= 16:
-            name = stem[: _MAX_FILENAME - len(extension) - 1].rstrip(" .") + "." + extension
-        else:
-            name = name[:_MAX_FILENAME].rstrip(" .")
-    return name or fallback
 
 
 def _embedded(

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from inbox_worker.domain.model import InboundMail
 from inbox_worker.errors import UnparseableMail
-from inbox_worker.mail.parse import parse_mail
+from inbox_worker.mail.inbound import parse_mail
 from inbox_worker.mail.source import FetchedMail
 
-log = logging.getLogger("inbox_worker.ingest")
+log = logging.getLogger(__name__)
 
 
 def parse_fetched(
