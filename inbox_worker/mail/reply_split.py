@@ -48,6 +48,9 @@ _OUTLOOK_SEPARATOR = re.compile(f"([^\n]){OUTLOOK_MAIL_SEPARATOR}")
 # does), or a quoted "> -----Original Message-----" above a quoted "> From:" block.
 _SEPARATOR_LINE = re.compile(r"(?:> ?)*(?:[_-]{32,}|-{5,} ?Original Message ?-{5,})", re.IGNORECASE)
 _BLANK_RUN = re.compile(r"\n{3,}")
+# A line of the sender's own in tidied text: one that is neither blank nor quoted.
+_OWN_LINE = re.compile(r"^[^>\n]", re.MULTILINE)
+_EMPTY_QUOTE_LINES = re.compile(r"\A(?:[> ]*\n)+")
 _SPACE_RUN = re.compile(r"[ \t\xa0\u200b]{9,}")
 
 
@@ -66,8 +69,8 @@ def tidy(text: str) -> str:
     return tidied
 
 
-def first_header_at(text: str) -> int | None:
-    """Where the first quoted-history header of a tidied ``text`` starts, or None."""
+def first_header(text: str) -> tuple[int, int] | None:
+    """Where the first quoted-history header of a tidied ``text`` starts and ends, or None."""
     tried: set[int] = set()
     scanned_to = 0
     for line_start in _candidate_line_starts(text):
@@ -79,8 +82,9 @@ def first_header_at(text: str) -> int | None:
                 if position < 0 or position in tried:
                     continue
                 tried.add(position)
-                if HEADER_PATTERN.match(text, position):
-                    return position
+                found = HEADER_PATTERN.match(text, position)
+                if found:
+                    return position, found.end()
         scanned_to = line_start
     return None
 
@@ -115,20 +119,51 @@ def _previous_line_starts(text: str, line_start: int, floor: int, count: int) ->
 
 
 def reply_text(full_text: str) -> str:
-    """The new text of a reply, without the quoted history (and a separator line just above
-    it), tidied; the whole text if there is no quoted history (or nothing above it)."""
+    """What the sender wrote, tidied: the text above the first quoted-history header (and a
+    separator line just above it), and the lines they wrote between the quoted lines below
+    it (an inline or bottom-posted reply), with the quoted lines between them kept as
+    context. The whole text if there is no quoted history, or nothing written outside it."""
     sample = full_text[:MAX_SEARCHED_CHARS]
     if len(full_text) > MAX_SEARCHED_CHARS and "\n" in sample:
         sample = sample[: sample.rindex("\n")]  # whole lines only
     tidied = tidy(sample)
-    at = first_header_at(tidied)
-    if at is None:
+    header = first_header(tidied)
+    if header is None:
         return _without_trailing_quote(full_text)
-    kept = tidied[:at].strip()
-    above, _, last = kept.rpartition("\n")
+    start, end = header
+    above = tidied[:start].strip()
+    before, _, last = above.rpartition("\n")
     if _SEPARATOR_LINE.fullmatch(last):
-        kept = above.rstrip()
-    return kept or full_text
+        above = before.rstrip()
+    whole = tidied if len(sample) == len(full_text) else tidy(full_text)
+    below = _answers_below(whole, end, keep_leading_quote=bool(above))
+    return "\n\n".join(part for part in (above, below) if part) or full_text
+
+
+def _answers_below(text: str, header_end: int, *, keep_leading_quote: bool) -> str:
+    """The sender's lines among the '>'-quoted history that follows a header ending at
+    ``header_end``: from their first line (or from the quote, as context for the text above
+    the header) to their last, up to a further unquoted header. Empty when the history is
+    not '>'-quoted (Outlook's is not: nothing below its header can be told apart from it)."""
+    line_end = text.find("\n", header_end)
+    rest = text[line_end + 1 :].lstrip("\n") if line_end != -1 else ""
+    if not rest.startswith(">"):
+        return ""
+    own = _OWN_LINE.search(rest)
+    if own is None:
+        return ""
+    answers = rest[own.start() :]
+    further = first_header(answers)
+    if further is not None:
+        line_start = further[0] + (answers[further[0]] == "\n")
+        if not answers.startswith(">", line_start):  # history below the answers
+            answers = answers[:line_start]
+    answers = _without_trailing_quote(answers).strip()
+    if not answers or answers.startswith(">"):
+        return ""
+    if not keep_leading_quote:
+        return answers
+    return _EMPTY_QUOTE_LINES.sub("", f"{rest[: own.start()]}{answers}").strip()
 
 
 def _without_trailing_quote(text: str) -> str:

@@ -12,7 +12,7 @@ from mailparser_reply import EmailReplyParser
 from mailparser_reply.constants import MAIL_LANGUAGES
 
 from inbox_worker.mail import reply_split
-from inbox_worker.mail.reply_split import first_header_at, reply_text, tidy
+from inbox_worker.mail.reply_split import first_header, reply_text, tidy
 
 LIBRARY = EmailReplyParser(languages=list(reply_split.REPLY_LANGUAGES))
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
@@ -28,8 +28,8 @@ def library_split(tidied: str) -> str | None:
 
 
 def our_split(tidied: str) -> str | None:
-    at = first_header_at(tidied)
-    return (tidied[:at].strip() or None) if at is not None else None
+    header = first_header(tidied)
+    return (tidied[: header[0]].strip() or None) if header is not None else None
 
 
 # Lines that make up replies: headers in every served language (some split over lines the
@@ -254,7 +254,7 @@ def test_reply_to_an_alert_keeps_only_the_technicians_lines(body: str, expected:
 def test_technicians_own_label_lines_are_not_a_header(own: str) -> None:
     # "Status: fixed the printer" and the like, with no quoted history after them.
     body = f"{own}\n"
-    assert first_header_at(tidy(body)) is None
+    assert first_header(tidy(body)) is None
     assert reply_text(body) == body
 
 
@@ -281,3 +281,90 @@ def test_only_a_separator_above_the_header_is_no_reply(separator: str) -> None:
 )
 def test_a_trailing_quote_without_attribution_is_cut(text: str, expected: str) -> None:
     assert reply_text(text).replace("\r", "") == expected.replace("\r", "")
+
+
+# --- inline and bottom-posted replies -------------------------------------------------------
+# Every line the sender wrote stays, in order; quoted lines between them stay as context;
+# the quoted history before their first line (with its attribution) and after their last goes.
+
+NOTICE_QUOTED = (
+    "> Hello Ivan,\n>\n> Which model is it?\n>\n> Since when does it jam?\n>\n"
+    "> Regards,\n> Example Support\n"
+)
+INLINE = (
+    "> Hello Ivan,\n>\n> Which model is it?\nThe X200.\n\n> Since when does it jam?\n"
+    "Monday.\n\n> Regards,\n> Example Support\n"
+)
+ATTRIBUTIONS = {
+    "gmail": "On Wed, 2 Dec 2026 at 10:15, Example Support <support@example.com> wrote:",
+    "gmail wrapped": "On Wed, 2 Dec 2026 at 10:15, Example Support\n<support@example.com> wrote:",
+    "thunderbird": "On 02.12.26 10:15, Example Support wrote:",
+    "apple mail": "> On 2 Dec 2026, at 10:15, Example Support <support@example.com> wrote:\n>",
+    "german": "Am 02.12.2026 um 10:15 schrieb Example Support <support@example.com>:",
+    # mail-parser-reply's French pattern fails on names holding "le " ("Example Support").
+    "french": "Le mer. 2 déc. 2026 à 10:15, Support <support@example.com> a écrit :",
+}
+
+
+@pytest.mark.parametrize("attribution", ATTRIBUTIONS.values(), ids=ATTRIBUTIONS.keys())
+def test_inline_answers_keep_every_line_the_sender_wrote(attribution: str) -> None:
+    body = f"Hi,\n\n{attribution}\n{INLINE}"
+    assert reply_text(body) == (
+        "Hi,\n\n> Hello Ivan,\n>\n> Which model is it?\nThe X200.\n\n"
+        "> Since when does it jam?\nMonday."
+    )
+    crlf = body.replace("\n", "\r\n")
+    assert reply_text(crlf) == reply_text(body)
+
+
+@pytest.mark.parametrize("attribution", ATTRIBUTIONS.values(), ids=ATTRIBUTIONS.keys())
+def test_inline_answers_without_a_greeting_start_at_the_first_answer(attribution: str) -> None:
+    body = f"{attribution}\n{INLINE}"
+    assert reply_text(body) == "The X200.\n\n> Since when does it jam?\nMonday."
+
+
+@pytest.mark.parametrize("attribution", ATTRIBUTIONS.values(), ids=ATTRIBUTIONS.keys())
+def test_a_bottom_posted_reply_drops_the_history_above_it(attribution: str) -> None:
+    body = f"{attribution}\n{NOTICE_QUOTED}\nIt is the X200, since Monday.\n\nIvan\n"
+    assert reply_text(body) == "It is the X200, since Monday.\n\nIvan"
+
+
+def test_a_bottom_posted_technician_reply_keeps_its_tags_first() -> None:
+    body = f"{HEADERS['gmail']}{quoted(ALERT)}\n\n#status closed\nThe roller was worn.\n"
+    assert reply_text(body) == "#status closed\nThe roller was worn."
+
+
+def test_inline_answers_end_at_the_unquoted_history_below_them() -> None:
+    # Answers between the quoted lines, and the whole earlier thread below them, unquoted.
+    body = (
+        f"{ATTRIBUTIONS['gmail']}\n> Which model is it?\nThe X200.\n\n"
+        f"{HEADERS['outlook']}\nHello,\nmy printer jams.\n"
+    )
+    assert reply_text(body) == "The X200."
+
+
+def test_a_quoted_header_inside_the_answers_stays_context() -> None:
+    body = (
+        f"{ATTRIBUTIONS['gmail']}\n> Did the fix work?\nNo.\n> On Mon, Ivan wrote:\n"
+        "> > It jams.\nStill jams.\n"
+    )
+    assert reply_text(body) == "No.\n> On Mon, Ivan wrote:\n> > It jams.\nStill jams."
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        # Outlook's history is not '>'-quoted: nothing below its header is the sender's.
+        f"{HEADERS['outlook']}\n{ALERT}\n",
+        # A quote with nothing written below it: a top-posted reply.
+        f"{ATTRIBUTIONS['gmail']}\n{NOTICE_QUOTED}",
+        f"{ATTRIBUTIONS['gmail']}\n{NOTICE_QUOTED}\n\n",
+    ],
+)
+def test_history_without_answers_below_it_goes(history: str) -> None:
+    assert reply_text(f"It is the X200.\n\n{history}") == "It is the X200."
+
+
+def test_a_mail_that_is_only_a_quote_stays_whole() -> None:
+    body = f"{ATTRIBUTIONS['gmail']}\n{NOTICE_QUOTED}"
+    assert reply_text(body) == body
