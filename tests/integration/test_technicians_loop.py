@@ -202,6 +202,25 @@ def test_an_outlook_reply_to_an_alert_relays_only_the_technicians_words(desk: De
         assert leaked not in text
 
 
+def test_an_inline_answer_to_an_alert_relays_every_line_the_technician_wrote(desk: Desk
+                                                                             ) -> None:
+    # Thunderbird, answering below the customer's words quoted in the alert.
+    desk.send(customer_mail(body="The printer jams on page 2.\nWhich driver do I need?\n"))
+    alert = desk.mails(to="alice@example.com", kind="alert")[0]
+    quoted = [f"> {line}".rstrip() for line in text_of(alert).splitlines()]
+    at = quoted.index("> The printer jams on page 2.") + 1
+    body = "\n".join(["On 02.11.26 09:00, Example Support wrote:", *quoted[:at],
+                      "Clean the roller first.", *quoted[at:at + 1], "Version 4.2.",
+                      *quoted[at + 1:]])
+    desk.send(make_mail(sender="alice@example.com", subject=f"Re: {alert['Subject']}",
+                        body=body, references=str(alert["Message-ID"]),
+                        headers={"Authentication-Results": TRUSTED_PASS}))
+    text = text_of(desk.mails(kind="customer")[-1]).replace("\r\n", "\n")
+    assert "Clean the roller first.\n> Which driver do I need?\nVersion 4.2." in text
+    for leaked in ("wrote:", "New ticket", "Reply to this mail"):
+        assert leaked not in text
+
+
 def test_out_of_office_and_forwards_reach_no_customer(desk: Desk) -> None:
     desk.send(customer_mail())
     alert = desk.mails(to="bob@example.com", kind="alert")[0]
