@@ -108,6 +108,7 @@ class _TextExtractor(HTMLParser):
         self._pre = 0
         self._tail = "\n"  # last character emitted; a line start at first
         self._newlines = 0  # how many newlines the output ends with
+        self._quoted = 0  # blockquote depth: its lines are '>'-quoted, as clients quote
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "body":
@@ -117,6 +118,8 @@ class _TextExtractor(HTMLParser):
         elif tag == "pre":
             self._pre += 1
         self._break(tag)
+        if tag == "blockquote":
+            self._quoted += 1
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._break(tag)  # <br/>, <hr/>, <div/>: no content, no nesting
@@ -126,6 +129,8 @@ class _TextExtractor(HTMLParser):
             self._hidden = max(0, self._hidden - 1)
         elif tag == "pre":
             self._pre = max(0, self._pre - 1)
+        elif tag == "blockquote":
+            self._quoted = max(0, self._quoted - 1)
         if tag != "br":
             self._break(tag)
 
@@ -158,10 +163,22 @@ class _TextExtractor(HTMLParser):
     def _emit(self, text: str) -> None:
         if not text:
             return
+        if self._quoted and text.strip("\n"):
+            text = self._quote(text)
         self._parts.append(text)
         self._tail = text[-1]
         kept = text.rstrip("\n")
         self._newlines = (self._newlines if not kept else 0) + len(text) - len(kept)
+
+    def _quote(self, text: str) -> str:
+        """``text`` with '> ' (once per blockquote level) before each line it starts."""
+        prefix = "> " * self._quoted
+        lines = text.split("\n")
+        starts = [self._tail == "\n"] + [True] * (len(lines) - 1)
+        return "\n".join(
+            prefix + line if start and line else line
+            for line, start in zip(lines, starts, strict=True)
+        )
 
     def text(self) -> str:
         return "".join(self._parts)
