@@ -39,24 +39,15 @@ from inbox_worker.mail.source import FetchedMail
 from inbox_worker.mail.triage import triage
 from inbox_worker.service import commands
 from inbox_worker.service.outbox import Outbox
-from inbox_worker.service.rate_limits import RecentNotices
+from inbox_worker.service.store_lookups import MAX_MESSAGE_ID, StoreLookups
 from inbox_worker.service.technician import TechnicianMail
-from inbox_worker.service.tickets import (
-    Incoming,
-    QueueCounts,
-    QueuePlaces,
-    TicketIds,
-    TicketWriter,
-)
+from inbox_worker.service.tickets import Incoming, TicketWriter
 from inbox_worker.store import repository as repo
 from inbox_worker.store.database import first_line
-from inbox_worker.store.models import Message, ProcessedMail, Ticket
+from inbox_worker.store.models import Ticket
 from inbox_worker.store.new_rows import new_rows
 
 log = logging.getLogger("inbox_worker.ingest")
-
-MAX_MESSAGE_ID = 900
-
 
 @dataclass(frozen=True)
 class IngestResult:
@@ -192,36 +183,65 @@ class Ingestor:
         self, session: Session, fetched: FetchedMail, mail: InboundMail, now: datetime,
         lookups: StoreLookups,
     ) -> IngestResult:
-        message_key = mail.message_id or synthetic_message_id(fetched)
-        if len(message_key) > MAX_MESSAGE_ID:
-            # Longer than the store keeps (and than RFC 5322 lines allow): keyed by its hash.
-            digest = hashlib.sha256(message_key.encode()).hexdigest()
-            message_key = f"{digest}@long-message-id.invalid"
+        message_key = _message_key(mail, fetched)
         if lookups.message_exists(message_key):
             return IngestResult("duplicate", message_key=message_key, detail="Message-ID seen")
-        support = self.settings.support
-        kind = classify(
-            mail, support_address=support.address, own_message_id_domain=support.message_id_domain
-        )
+        kind, technicians, forged_technician = self._sender(mail)
         if kind is MailKind.OWN:
             # Never a ticket (loop protection), but kept where someone can look at it.
             self._add_quarantine(session, fetched, "our own mail came back: not a ticket", now,
                                  mail)
             return IngestResult("quarantined", message_key=message_key, detail="our own mail")
+        choice, by_token = self._thread(session, mail, kind, technicians, lookups)
+        writer = TicketWriter(session, self.settings, now, self.outbox,
+                              recent=lookups.recent, queue_places=lookups.queue_places,
+                              ticket_ids=lookups.ticket_ids, queue_counts=lookups.queue_counts)
+        incoming = Incoming(mail, message_key, fetched.key, fetched.raw, kind)
+        if choice.ticket_id is None:
+            result = self._open(session, fetched, writer, incoming, now)
+        else:
+            ticket = repo.lock_ticket(session, choice.ticket_id)
+            if kind is MailKind.TECHNICIAN:
+                technician = TechnicianMail(writer, self.policy)
+                ticket = technician.reply(ticket, incoming, technician.parse(incoming))
+            else:
+                ticket = writer.apply_reply(ticket, incoming, self.policy)
+            result = IngestResult("threaded", message_key, detail=f"via {choice.via}",
+                                  ticket=ticket)
+        if result.ticket is not None:
+            if choice.stranger_with_token and by_token is not None:
+                writer.note_stranger_token(by_token, result.ticket, mail)
+            self._note_forgery(writer, result.ticket, mail, forged_technician)
+        if result.outcome != "quarantined":
+            lookups.stored_message(message_key)
+        return result
+
+    def _sender(self, mail: InboundMail) -> tuple[MailKind, frozenset[str], bool]:
+        """What kind of mail this is, the technicians whose rights it may use, and whether
+        it forged a technician's From."""
+        support = self.settings.support
+        kind = classify(
+            mail, support_address=support.address, own_message_id_domain=support.message_id_domain
+        )
         technicians = self.settings.technicians.addresses
-        forged_technician = False
         if kind is MailKind.CUSTOMER and mail.from_addr in technicians:
             if self._authenticated(mail):
-                kind = MailKind.TECHNICIAN
-            else:
-                # A From header proves nothing: this is a customer mail from that address,
-                # and the address gets no technician's right to write onto any ticket.
-                forged_technician = True
-                technicians = technicians - {mail.from_addr}
+                return MailKind.TECHNICIAN, technicians, False
+            # A From header proves nothing: this is a customer mail from that address,
+            # and the address gets no technician's right to write onto any ticket.
+            return kind, technicians - {mail.from_addr}, True
+        return kind, technicians, False
 
+    def _thread(
+        self, session: Session, mail: InboundMail, kind: MailKind, technicians: frozenset[str],
+        lookups: StoreLookups,
+    ) -> tuple[correlate.ThreadChoice, Ticket | None]:
+        """The ticket the mail belongs to (by subject token, then by headers), and the
+        ticket its token names."""
         automatic = kind in (MailKind.AUTO_REPLY, MailKind.BOUNCE)
         subjects = (mail.subject, *mail.embedded_subjects) if automatic else (mail.subject,)
-        tokens = [t for s in subjects for t in correlate.find_tokens(s, support.token_prefix)]
+        prefix = self.settings.support.token_prefix
+        tokens = [t for s in subjects for t in correlate.find_tokens(s, prefix)]
         header_ids = (*mail.in_reply_to, *mail.references)
         if automatic:
             header_ids = (*header_ids, *mail.embedded_message_ids)
@@ -235,53 +255,32 @@ class Ingestor:
             technicians=technicians,
             kind=kind,
         )
-        writer = TicketWriter(session, self.settings, now, self.outbox,
-                              recent=lookups.recent, queue_places=lookups.queue_places,
-                              ticket_ids=lookups.ticket_ids, queue_counts=lookups.queue_counts)
-        incoming = Incoming(mail, message_key, fetched.key, fetched.raw, kind)
-        technician = TechnicianMail(writer, self.policy) if kind is MailKind.TECHNICIAN else None
-        if choice.ticket_id is None:
-            if automatic:
-                # An auto-reply or bounce never opens a ticket on its own; keep it aside.
-                self._add_quarantine(
-                    session, fetched, f"{kind.value} that matches no ticket", now, mail
-                )
-                return IngestResult("quarantined", message_key=message_key, detail=kind.value)
-            if technician is not None:
-                parsed = technician.parse(incoming)
-                if commands.is_query(parsed) or commands.answers_ticketless_mail(session,
-                                                                                  mail):
-                    refused = commands.answer_query(writer, incoming, parsed)
-                    lookups.stored_message(message_key)
-                    return IngestResult("command", message_key,
-                                        detail=f"refused: {refused}" if refused
-                                        else "answered by mail")
-                opened = technician.new_mail(incoming, parsed)
-                if opened is None:
-                    # No ticket to answer on: the technician hears why by mail.
-                    refused = commands.refuse(
-                        writer, incoming, [f"{e.line}: {e.message}" for e in parsed.errors])
-                    lookups.stored_message(message_key)
-                    return IngestResult("command", message_key, detail=f"refused: {refused}")
-                ticket = opened
-            else:
-                ticket = writer.open_ticket(incoming)
-            if choice.stranger_with_token and by_token is not None:
-                writer.note_stranger_token(by_token, ticket, mail)
-            self._note_forgery(writer, ticket, mail, forged_technician)
-            lookups.stored_message(message_key)
-            return IngestResult("created", message_key, ticket=ticket)
+        return choice, by_token
 
-        ticket = repo.lock_ticket(session, choice.ticket_id)
-        if technician is not None:
-            ticket = technician.reply(ticket, incoming, technician.parse(incoming))
-        else:
-            ticket = writer.apply_reply(ticket, incoming, self.policy)
-        if choice.stranger_with_token and by_token is not None:
-            writer.note_stranger_token(by_token, ticket, mail)
-        self._note_forgery(writer, ticket, mail, forged_technician)
-        lookups.stored_message(message_key)
-        return IngestResult("threaded", message_key, detail=f"via {choice.via}", ticket=ticket)
+    def _open(self, session: Session, fetched: FetchedMail, writer: TicketWriter,
+              incoming: Incoming, now: datetime) -> IngestResult:
+        """A mail that matches no ticket: a new ticket, a technician's command answered by
+        mail, or (an auto-reply or bounce, which never opens a ticket) quarantine."""
+        mail, message_key, kind = incoming.mail, incoming.message_key, incoming.kind
+        if kind in (MailKind.AUTO_REPLY, MailKind.BOUNCE):
+            self._add_quarantine(session, fetched,
+                                 f"{kind.value} that matches no ticket", now, mail)
+            return IngestResult("quarantined", message_key=message_key, detail=kind.value)
+        if kind is not MailKind.TECHNICIAN:
+            return IngestResult("created", message_key, ticket=writer.open_ticket(incoming))
+        technician = TechnicianMail(writer, self.policy)
+        parsed = technician.parse(incoming)
+        if commands.is_query(parsed) or commands.answers_ticketless_mail(session, mail):
+            refused = commands.answer_query(writer, incoming, parsed)
+            return IngestResult("command", message_key, detail=f"refused: {refused}"
+                                if refused else "answered by mail")
+        opened = technician.new_mail(incoming, parsed)
+        if opened is None:
+            # No ticket to answer on: the technician hears why by mail.
+            refused = commands.refuse(
+                writer, incoming, [f"{e.line}: {e.message}" for e in parsed.errors])
+            return IngestResult("command", message_key, detail=f"refused: {refused}")
+        return IngestResult("created", message_key, ticket=opened)
 
     @staticmethod
     def _note_forgery(writer: TicketWriter, ticket: Ticket, mail: InboundMail,
@@ -351,45 +350,13 @@ class Ingestor:
         })
 
 
-class StoreLookups:
-    """What the rules ask the store about mails, for one transaction. For a batch,
-    `prefetch` answers the per-mail questions (seen this source key? this Message-ID? any
-    of these threading ids?) and counts recent notices to the senders in a few queries
-    instead of several per mail; what the transaction itself writes is noted as it goes."""
-
-    def __init__(self, session: Session, now: datetime, *, queue_block: int = 1) -> None:
-        self.session = session
-        self.processed: set[str] = set()
-        self.recent = RecentNotices(session, now)
-        self.queue_places = QueuePlaces(session, queue_block)
-        self.ticket_ids = TicketIds(session, queue_block)
-        self.queue_counts = QueueCounts(session)
-        self._asked: set[str] = set()  # Message-IDs whose presence `_known` tells
-        self._known: set[str] = set()
-
-    def prefetch(self, parsed: Sequence[ParsedMail]) -> None:
-        keys = [one.fetched.key for one in parsed]
-        self.processed = set(repo.present(self.session, ProcessedMail.source_key, keys))
-        mails = [one.mail for one in parsed if one.mail is not None]
-        ids = {i for m in mails for i in (m.message_id, *m.in_reply_to, *m.references) if i}
-        ids = {i for i in ids if len(i) <= MAX_MESSAGE_ID}
-        self._known = set(repo.present(self.session, Message.message_id, sorted(ids)))
-        self._asked = ids
-        self.recent.load(m.from_addr for m in mails)
-        self.queue_counts.load()
-
-    def message_exists(self, message_id: str) -> bool:
-        if message_id in self._asked:
-            return message_id in self._known
-        return repo.message_exists(self.session, message_id)
-
-    def may_know_any(self, message_ids: Sequence[str]) -> bool:
-        """False only when none of ``message_ids`` can be a stored message."""
-        return any(m in self._known or m not in self._asked for m in message_ids if m)
-
-    def stored_message(self, message_id: str) -> None:
-        self._asked.add(message_id)
-        self._known.add(message_id)
+def _message_key(mail: InboundMail, fetched: FetchedMail) -> str:
+    message_key = mail.message_id or synthetic_message_id(fetched)
+    if len(message_key) > MAX_MESSAGE_ID:
+        # Longer than the store keeps (and than RFC 5322 lines allow): keyed by its hash.
+        digest = hashlib.sha256(message_key.encode()).hexdigest()
+        message_key = f"{digest}@long-message-id.invalid"
+    return message_key
 
 
 def _is_conflict(exc: DBAPIError) -> bool:
