@@ -20,8 +20,11 @@ import re
 from mailparser_reply.constants import OUTLOOK_MAIL_SEPARATOR
 from mailparser_reply.parser import EmailMessage
 
-# Each language costs time on every candidate line: only the ones we serve.
-REPLY_LANGUAGES = ("en", "de", "fr", "es", "nl", "it", "sv", "da")
+from inbox_worker.mail.quote_headers import EXTRA_HEADER_PATTERNS, SEPARATOR_WORDS
+
+# Each language costs time on every candidate line: only the ones we serve. Polish is ours
+# (see `quote_headers`): the library's Polish block matches any single "Do:" line.
+REPLY_LANGUAGES = ("en", "de", "fr", "es", "nl", "it", "sv", "da", "cs", "ja", "ko", "zh")
 
 # The longest header of those languages spans this many line breaks before its candidate
 # line: German "Am <date>\\n<name>\\nschrieb\\n<address>:" (checked by the tests).
@@ -33,14 +36,19 @@ LINES_BEFORE_CANDIDATE = 4
 # is kept as text rather than searched for.
 MAX_SEARCHED_CHARS = 16_000
 
-HEADER_PATTERN: re.Pattern[str] = EmailMessage(
+LIBRARY_HEADER_PATTERN: re.Pattern[str] = EmailMessage(
     text="", languages=list(REPLY_LANGUAGES)
 ).HEADER_REGEX
+HEADER_PATTERN = re.compile(
+    "|".join([LIBRARY_HEADER_PATTERN.pattern, *(f"(?:{p})" for p in EXTRA_HEADER_PATTERNS)]),
+    LIBRARY_HEADER_PATTERN.flags,
+)
 
 # A candidate line ends in ':', or starts with a label and ':', or names the separator.
 # Both of the first kinds hold a ':', so only lines with one are looked at.
-_LABEL = re.compile(r"(?:> ?)*[* ]*(?:\w+ ?)?:")
-_SEPARATOR = re.compile(r"original message", re.IGNORECASE)
+_LABEL = re.compile(r"(?:> ?)*[* ]*(?:\w+ ?){0,2}[:：]")
+_COLON = re.compile("[:：]")
+_SEPARATOR = re.compile(rf"original message|{SEPARATOR_WORDS}", re.IGNORECASE)
 # Outlook puts a line of underscores above its "From:" block; mail-parser-reply removes it.
 _OUTLOOK_SEPARATOR = re.compile(f"([^\n]){OUTLOOK_MAIL_SEPARATOR}")
 # A separator line the patterns leave just above the header they find: Outlook's line of
@@ -69,7 +77,9 @@ def tidy(text: str) -> str:
     return tidied
 
 
-def first_header(text: str) -> tuple[int, int] | None:
+def first_header(
+    text: str, pattern: re.Pattern[str] = HEADER_PATTERN
+) -> tuple[int, int] | None:
     """Where the first quoted-history header of a tidied ``text`` starts and ends, or None."""
     tried: set[int] = set()
     scanned_to = 0
@@ -82,7 +92,7 @@ def first_header(text: str) -> tuple[int, int] | None:
                 if position < 0 or position in tried:
                     continue
                 tried.add(position)
-                found = HEADER_PATTERN.match(text, position)
+                found = pattern.match(text, position)
                 if found:
                     return position, found.end()
         scanned_to = line_start
@@ -92,14 +102,14 @@ def first_header(text: str) -> tuple[int, int] | None:
 def _candidate_line_starts(text: str) -> list[int]:
     """Starts of the candidate lines of ``text``, in order."""
     starts: set[int] = set()
-    colon = text.find(":")
-    while colon != -1:
-        start = text.rfind("\n", 0, colon) + 1
-        end = text.find("\n", colon)
+    colon = _COLON.search(text)
+    while colon is not None:
+        start = text.rfind("\n", 0, colon.start()) + 1
+        end = text.find("\n", colon.start())
         end = len(text) if end == -1 else end
-        if text[end - 1] == ":" or _LABEL.match(text, start):
+        if text[end - 1] in ":：" or _LABEL.match(text, start):
             starts.add(start)
-        colon = text.find(":", end)  # the next line's first ':'
+        colon = _COLON.search(text, end)  # the next line's first colon
     for found in _SEPARATOR.finditer(text):
         starts.add(text.rfind("\n", 0, found.start()) + 1)
     return sorted(starts)

@@ -28,7 +28,8 @@ def library_split(tidied: str) -> str | None:
 
 
 def our_split(tidied: str) -> str | None:
-    header = first_header(tidied)
+    # The library's own patterns: this compares where the candidate-line search looks.
+    header = first_header(tidied, reply_split.LIBRARY_HEADER_PATTERN)
     return (tidied[: header[0]].strip() or None) if header is not None else None
 
 
