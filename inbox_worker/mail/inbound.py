@@ -20,9 +20,10 @@ from typing import Any
 
 import mailparser
 
-from inbox_worker.domain.model import InboundMail
+from inbox_worker.domain.model import Attachment, InboundMail
 from inbox_worker.errors import UnparseableMail
 from inbox_worker.mail.attachments import read_attachments
+from inbox_worker.mail.calendar import CALENDAR_TYPES, invitation_summary, is_calendar
 from inbox_worker.mail.decode import (
     codec_for,
     decode_bytes,
@@ -31,6 +32,7 @@ from inbox_worker.mail.decode import (
     one_line,
     scrub,
 )
+from inbox_worker.mail.enclosed import own_parts_only
 from inbox_worker.mail.guard import precheck
 from inbox_worker.mail.html_text import html_to_text
 from inbox_worker.mail.reply_split import reply_text
@@ -86,18 +88,35 @@ def _reason(what: str, exc: BaseException) -> str:
 
 
 class _MailParser(mailparser.MailParser):
-    """mail-parser, with our charset policy (see `decode`) for body text.
+    """mail-parser, with our charset policy (see `decode`) for body text, and our reading
+    of what is the sender's own text.
 
     mail-parser decodes a body with the declared charset and falls back to UTF-8 with
     replacement characters; Chinese mail labelled gb2312 but written in GBK then comes out
     as mostly U+FFFD. Overriding its one decoding step keeps everything else its own.
+
+    It also reads as text every part it does not take for an attachment: a signature, a
+    calendar, an image without a name; they are `loose_files` instead (see `attachments`).
+    And it walks into an enclosed message (a forwarded mail) as if its text and files were
+    the sender's: it only walks the mail's own parts, the enclosed messages are kept whole
+    in `enclosed` (see `enclosed`).
     """
 
     def __init__(self, message: Message | None = None) -> None:
         self._charset_notes: list[str] = []
+        self.loose_files: list[Message] = []
+        self.enclosed: list[Message] = []
         super().__init__(message)
 
+    def parse(self) -> _MailParser:
+        with own_parts_only(self.message, self.enclosed):
+            super().parse()
+        return self
+
     def _decode_body_payload(self, part: Message, charset: str, part_index: int) -> str:
+        if _is_file(part):
+            self.loose_files.append(part)
+            return ""
         data = part.get_payload(decode=True)
         if not isinstance(data, bytes):
             return str(super()._decode_body_payload(part, charset, part_index))
@@ -112,6 +131,15 @@ class _MailParser(mailparser.MailParser):
         # parse, decoding every header twice; we read the parts and headers we need
         # directly (see `_build`) and never those dicts. Skipping them is an eighth of a parse.
         return {}
+
+
+def _is_file(part: Message) -> bool:
+    """A part mail-parser would read as text that is a file: not text, or a calendar. (A
+    multipart or message/* part reaches here only when broken: its body is text.)"""
+    content_type = part.get_content_type()
+    if content_type.startswith(("text/", "multipart/", "message/")):
+        return content_type in CALENDAR_TYPES
+    return True
 
 
 def _require_mail_headers(message: Message | None) -> None:
@@ -138,7 +166,7 @@ def _build(parsed: _MailParser, notes: list[str]) -> InboundMail:
         from_pairs = getaddresses(raw_values["from"][:1])
         from_addr = next(iter(_addresses(from_pairs)), "")
     from_name = _display_name(raw_values.get("from", []), from_pairs, from_addr, hints)
-    full_text = _full_text(parsed)
+    full_text, files = _text_and_files(parsed, hints)
     html_parts = [scrub(part) for part in parsed.text_html]
     html = "\n".join(html_parts) if html_parts else None
     embedded_ids, embedded_subjects = _embedded(message, hints, full_text)
@@ -161,7 +189,7 @@ def _build(parsed: _MailParser, notes: list[str]) -> InboundMail:
         full_text=full_text,
         html=html,
         safe_html=sanitize_html(html),
-        attachments=read_attachments(parsed.attachments, hints),
+        attachments=files,
         headers=headers,
         embedded_message_ids=embedded_ids,
         embedded_subjects=embedded_subjects,
@@ -249,7 +277,14 @@ def _addresses(pairs: Any) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _full_text(parsed: _MailParser) -> str:
+def _text_and_files(
+    parsed: _MailParser, hints: tuple[str, ...]
+) -> tuple[str, tuple[Attachment, ...]]:
+    """The whole decoded body, and the mail's files. An invitation's summary ends the text:
+    its what, when and where are often nowhere else in the mail (see `calendar`)."""
+    files = read_attachments(
+        parsed.attachments, hints, loose=parsed.loose_files, enclosed=parsed.enclosed
+    )
     plain = [part for part in parsed.text_plain if part.strip()]
     if plain:
         text = "\n\n".join(plain)
@@ -257,7 +292,10 @@ def _full_text(parsed: _MailParser) -> str:
         text = html_to_text("\n".join(parsed.text_html))
     else:
         text = "\n\n".join(part for part in parsed.text_not_managed if part.strip())
-    return _clean_text(text)
+    summary = invitation_summary(
+        file.data for file in files if is_calendar(file.content_type, file.filename)
+    )
+    return "\n\n".join(filter(None, (_clean_text(text), summary))), files
 
 
 def _clean_text(text: str) -> str:
