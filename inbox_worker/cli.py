@@ -18,7 +18,7 @@ from typing import Any
 from inbox_worker import __version__
 from inbox_worker.app import App, build_app, fixed_clock, system_clock
 from inbox_worker.cli_outbox import add_outbox_parser, cmd_outbox
-from inbox_worker.cli_output import add_json_flag, emit, print_table
+from inbox_worker.cli_output import add_json_flag, attachment_line, emit, print_table
 from inbox_worker.cli_quarantine import add_quarantine_parser, cmd_quarantine
 from inbox_worker.config import Settings, load_settings
 from inbox_worker.domain.names import status_from_name
@@ -330,10 +330,23 @@ def _print_detail(detail: dict[str, Any]) -> None:
         print(f"\n--- {message['direction']} {message['kind']} from "
               f"{terminal_safe(message['from'])} at {message['received_at']}{dated}")
         print(terminal_safe(message["text"]))
+        for file in message["attachments"]:
+            _print_attachment(file)
     print("\nhistory:")
     for event in detail["events"]:
         print(f"  {event['at']}  {event['kind']:<15} {event['from_status'] or '-'} -> "
               f"{event['to_status'] or '-'}  {event['actor']}: {event['cause']}")
+
+
+def _print_attachment(file: dict[str, Any]) -> None:
+    print(attachment_line(file))
+    forwarded = file.get("forwarded")
+    if forwarded:  # the forwarded mail itself, indented below its file
+        for name in ("from", "date", "subject"):
+            print(f"    {name.capitalize()}: {terminal_safe(forwarded[name])}")
+        print()
+        for line in terminal_safe(forwarded["text"]).split("\n"):
+            print(f"    {line}".rstrip())
 
 
 HANDLERS = {

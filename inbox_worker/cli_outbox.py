@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from inbox_worker.cli_output import add_json_flag, emit, print_table
+from inbox_worker.cli_output import add_json_flag, attachment_line, emit, print_table
 from inbox_worker.mail.terminal import terminal_safe
 from inbox_worker.service import outbox_view
 
@@ -78,5 +78,4 @@ def _print_mail(data: dict[str, Any]) -> None:
     if data["attachments"]:
         print()
         for file in data["attachments"]:
-            print(f"[attachment] {terminal_safe(file['filename'])} ({file['content_type']}, "
-                  f"{file['size']} bytes)")
+            print(attachment_line(file))

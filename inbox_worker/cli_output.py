@@ -39,3 +39,9 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, empty:
                   for cell, width, header in zip(row, widths, headers, strict=True)]
         padded[-1] = row[-1] if headers[-1] not in right else padded[-1]
         print("  ".join(padded).rstrip())
+
+
+def attachment_line(file: dict[str, Any]) -> str:
+    """One file as `tickets show` and `outbox show` list it."""
+    return (f"[attachment] {terminal_safe(file['filename'])} "
+            f"({terminal_safe(file['content_type'])}, {file['size']} bytes)")

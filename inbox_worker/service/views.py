@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from inbox_worker.domain.targets import TargetView
-from inbox_worker.store.models import Message, Ticket, TicketEvent
+from inbox_worker.mail.forwarded import forwarded_view, is_forwarded
+from inbox_worker.store.models import AttachmentRow, Message, Ticket, TicketEvent
 
 
 def iso(value: datetime | None) -> str | None:
@@ -55,11 +56,7 @@ def message_json(message: Message) -> dict[str, Any]:
         "full_text": message.full_text,
         "date": iso(message.date_header),  # the mail's own Date, as its sender's clock said
         "received_at": iso(message.received_at),
-        "attachments": [
-            {"filename": a.filename, "content_type": a.content_type, "size": a.size,
-             "sha256": a.sha256}
-            for a in message.attachments
-        ],
+        "attachments": [attachment_json(a) for a in message.attachments],
     }
     if message.outbox is not None:
         box = message.outbox
@@ -71,6 +68,16 @@ def message_json(message: Message) -> dict[str, Any]:
             "next_attempt_at": iso(box.next_attempt_at) if box.state == "pending" else None,
         }
     return data
+
+
+def attachment_json(attachment: AttachmentRow) -> dict[str, Any]:
+    """One file of a message; a forwarded mail also with its From, Date, Subject and text
+    (`forwarded`, null for other files), read from the stored .eml when shown."""
+    forwarded = None
+    if is_forwarded(attachment.content_type):
+        forwarded = forwarded_view(attachment.data)
+    return {"filename": attachment.filename, "content_type": attachment.content_type,
+            "size": attachment.size, "sha256": attachment.sha256, "forwarded": forwarded}
 
 
 def event_json(event: TicketEvent, message_ids: dict[int, str]) -> dict[str, Any]:

@@ -11,17 +11,27 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from inbox_worker.app import build_app, fixed_clock
+from inbox_worker.cli import _print_detail
+from inbox_worker.config import DatabaseSettings, Settings, SupportSettings, TechnicianSettings
 from inbox_worker.domain.model import InboundMail
 from inbox_worker.mail.admission import parse_fetched
 from inbox_worker.mail.calendar import MAX_CALENDAR_BYTES, invitation_summary
+from inbox_worker.mail.forwarded import forwarded_view
 from inbox_worker.mail.inbound import parse_mail
+from inbox_worker.mail.source import FetchedMail
 from inbox_worker.mail.tnef import tnef_files
+from inbox_worker.service import views
+from inbox_worker.store.models import AttachmentRow, Message, Ticket
 from tests.unit.client_mails import (
     ONLY_A_FILE,
     OUTLOOK_IMAGE,
@@ -46,6 +56,7 @@ from tests.unit.client_mails import (
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus"
+NOW = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
 
@@ -206,6 +217,18 @@ def test_forwarded_mail_with_a_long_subject_keeps_its_extension() -> None:
     assert len(file.filename) == 200 and file.filename.endswith(" w.eml")
 
 
+def test_forwarded_view_reads_from_date_subject_and_text() -> None:
+    data = parse_mail(thunderbird_forward()).attachments[0].data
+    assert forwarded_view(data) == {
+        "from": "Bob Meier <bob@shop.example>",
+        "date": "Mon, 07 Dec 2026 16:20:00 +0100",
+        "subject": "Printer on floor 3 broken",
+        "text": "The printer on floor 3 shows error E-42 since this morning.",
+    }
+    assert forwarded_view(b"") is None
+    assert forwarded_view(b"no mail at all") is None
+
+
 def test_corpus_forwarded_mails() -> None:
     # Two mails forwarded by Outlook, the text of neither in the ticket's text.
     mail = parse_mail(corpus("zammad/mail014.box"))
@@ -219,6 +242,7 @@ def test_corpus_forwarded_mails() -> None:
     assert [content_type for _, content_type in files(spam)] == ["message/rfc822"]
     groupwise = parse_mail(corpus("cpython/msg_46.txt"))
     assert files(groupwise) == [("GroupwiseForwardingTest.eml", "message/rfc822")]
+    assert "Testing email forwarding" in forwarded_view(groupwise.attachments[0].data)["text"]
 
 
 # --- calendar invitations --------------------------------------------------------------
@@ -420,3 +444,61 @@ def test_every_case_is_a_mail_for_a_ticket(raw: bytes) -> None:
     mail, refusal = parse_fetched(raw, None, 25 * 1024 * 1024)
     assert refusal is None and mail is not None
     assert all(a.size == len(a.data) and "/" not in a.filename for a in mail.attachments)
+
+
+def settings(directory: str) -> Settings:
+    return Settings(
+        support=SupportSettings(address="support@example.org", name="Example Support",
+                                token_prefix="IW", message_id_domain="example.org"),
+        database=DatabaseSettings(url=f"sqlite:///{directory}/t.db"),
+        technicians=TechnicianSettings(addresses=frozenset({"tech@example.org"})),
+        templates_dir=REPO / "templates",
+    )
+
+
+def test_tickets_show_prints_the_forwarded_mail_below_its_file(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    inner = forwarded("Printer \x1b[2J broken").replace(
+        "since this morning.", "since this morning.\x1b]0;owned\x07 \u202eexe.pdf")
+    with tempfile.TemporaryDirectory() as directory:
+        app = build_app(settings(directory), clock=fixed_clock(NOW))
+        try:
+            result = app.ingestor.process(
+                FetchedMail(key="k1", raw=thunderbird_forward(inner)), NOW)
+            assert result.outcome == "created"
+            with app.sessions() as session:
+                ticket = session.scalars(select(Ticket)).one()
+                stored = session.scalars(select(AttachmentRow)).one()
+                assert stored.content_type == "message/rfc822"
+                detail = views.ticket_detail_json(session, ticket, None)
+                message = session.scalars(select(Message).where(Message.direction == "in")).one()
+                assert message.text == "Can you look at this? See the forwarded mail."
+        finally:
+            app.close()
+    (file,) = detail["messages"][0]["attachments"]
+    assert file["forwarded"]["subject"] == "Printer [2J broken"
+    _print_detail(detail)
+    shown = capsys.readouterr().out
+    assert not any(ch in shown for ch in "\x1b\x07\u202e")
+    assert (
+        "Can you look at this? See the forwarded mail.\n"
+        "[attachment] Printer [2J broken.eml (message/rfc822, "
+    ) in shown
+    assert (
+        "    From: Bob Meier <bob@shop.example>\n"
+        "    Date: Mon, 07 Dec 2026 16:20:00 +0100\n"
+        "    Subject: Printer [2J broken\n"
+        "\n"
+        "    The printer on floor 3 shows error E-42 since this morning.]0;owned \\u202eexe.pdf\n"
+    ) in shown
+
+
+def test_other_files_show_no_forwarded_mail() -> None:
+    row = AttachmentRow(filename="a.eml", content_type="application/pdf", size=3, sha256="0",
+                        data=b"From: x@y\r\nSubject: no\r\n\r\nhi")
+    assert views.attachment_json(row)["forwarded"] is None
+    row.content_type = "message/rfc822"
+    assert views.attachment_json(row)["forwarded"]["subject"] == "no"
+    row.data = b"\x00"
+    assert views.attachment_json(row)["forwarded"] is None
