@@ -3,11 +3,12 @@
 Outlook wraps a mail's files in one TNEF blob when it sends "rich text" to the outside;
 no customer means to send "winmail.dat". tnefparse decodes it, but it trusts the counts
 the blob declares: a property count or a multi-value count of 2**32 makes it loop for ever
-(measured: a 60-byte blob still runs after 20 s), and it copies the rest of the blob for
-every attribute (200,000 tiny attributes: 4.6 s). So the blob's layout is walked here
-first, cheaply, and tnefparse only sees blobs whose every count fits in the bytes that
-follow it and whose attributes are few. Anything else, and anything tnefparse raises,
-keeps the winmail.dat as it came: a file is never lost and a mail never fails for it.
+(measured: a blob of 170 bytes still ran after 20 s), and it copies the rest of the blob
+for every attribute (2.4 MB of 200,000 tiny attributes: 4.6 s). So the blob's layout is
+walked here first, cheaply, and tnefparse only sees blobs whose every count fits in the
+bytes that follow it and whose attributes are not too many for its size. Anything else,
+and anything tnefparse raises, keeps the winmail.dat as it came: a file is never lost and
+a mail never fails for it.
 """
 
 from __future__ import annotations
