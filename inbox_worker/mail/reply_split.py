@@ -145,6 +145,8 @@ def reply_text(full_text: str) -> str:
     before, _, last = above.rpartition("\n")
     if _SEPARATOR_LINE.fullmatch(last):
         above = before.rstrip()
+    if not _OWN_LINE.search(above):  # only quoted lines: the start of the history
+        above = ""
     whole = tidied if len(sample) == len(full_text) else tidy(full_text)
     below = _answers_below(whole, end, keep_leading_quote=bool(above))
     return "\n\n".join(part for part in (above, below) if part) or full_text
@@ -155,6 +157,11 @@ def _answers_below(text: str, header_end: int, *, keep_leading_quote: bool) -> s
     ``header_end``: from their first line (or from the quote, as context for the text above
     the header) to their last, up to a further unquoted header. Empty when the history is
     not '>'-quoted (Outlook's is not: nothing below its header can be told apart from it)."""
+    # mail-parser-reply's Outlook block takes one line more than its labels: a line with no
+    # colon at the end of a header is the first line below it, maybe an answer.
+    last_break = text.rfind("\n", 0, header_end - 1)
+    if last_break != -1 and ":" not in text[last_break:header_end]:
+        header_end = last_break
     line_end = text.find("\n", header_end)
     rest = text[line_end + 1 :].lstrip("\n") if line_end != -1 else ""
     if not rest.startswith(">"):

@@ -369,3 +369,12 @@ def test_history_without_answers_below_it_goes(history: str) -> None:
 def test_a_mail_that_is_only_a_quote_stays_whole() -> None:
     body = f"{ATTRIBUTIONS['gmail']}\n{NOTICE_QUOTED}"
     assert reply_text(body) == body
+
+
+@pytest.mark.parametrize("gap", ["", "\n", ">\n"])
+def test_an_answer_right_below_a_quoted_outlook_block_stays(gap: str) -> None:
+    body = (
+        "> From: Example Support\n> Sent: Monday\n> To: Ivan\n> Subject: Printer\n"
+        f"{gap}> Which model?\nThe X200.\n> Since when?\nMonday.\n> Regards\n"
+    )
+    assert reply_text(body) == "The X200.\n> Since when?\nMonday."
