@@ -18,7 +18,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from inbox_worker.config_alerts import AlertSettings, alert_settings, target_hours
+from inbox_worker.config_alerts import (
+    AlertSettings,
+    FollowupSettings,
+    ReportSettings,
+    alert_settings,
+    followup_settings,
+    report_settings,
+    target_hours,
+)
 from inbox_worker.config_errors import describe_errors, find_line
 from inbox_worker.config_schema import (
     DEFAULT_DATABASE_URL,
@@ -147,6 +155,7 @@ class NoticeSettings:
 class PolicySettings:
     auto_close_days: int = 30
     reopen_days: int = 30
+    require_resolution: bool = False  # a closing without a #resolution is refused
 
 
 @dataclass(frozen=True)
@@ -160,6 +169,8 @@ class Settings:
     notices: NoticeSettings = field(default_factory=NoticeSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     targets: TargetHours = field(default_factory=TargetHours)
+    followup: FollowupSettings = field(default_factory=FollowupSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
     templates_dir: Path = Path("templates")
     poll_interval: float = 30.0
     # Child processes that parse the next batch of a backlog while this one is stored
@@ -227,13 +238,16 @@ def settings_from_dict(data: dict[str, Any], *, source: Path | None = None,
             signature_marker=file.technicians.signature_marker,
         ),
         policy=PolicySettings(auto_close_days=file.policy.auto_close_days,
-                              reopen_days=file.policy.reopen_days),
+                              reopen_days=file.policy.reopen_days,
+                              require_resolution=file.policy.require_resolution),
         notices=NoticeSettings(
             rate_limit_per_hour=file.notices.rate_limit_per_hour,
             acknowledgements_per_hour=file.notices.acknowledgements_per_hour,
         ),
         alerts=alert_settings(file.alerts),
         targets=target_hours(file.targets, file.alerts.timezone),
+        followup=followup_settings(file.followup),
+        report=report_settings(file.report),
         templates_dir=Path(file.templates.dir),
         poll_interval=file.worker.poll_interval,
         parse_processes=file.worker.parse_processes,

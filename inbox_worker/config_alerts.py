@@ -1,11 +1,11 @@
-"""The technicians' alerts and response targets in the settings ([alerts], [targets];
-PRODUCT.md section 4a)."""
+"""The technicians' alerts, response targets, the satisfaction follow-up and the report mail
+in the settings ([alerts], [targets]: PRODUCT.md section 4a; [followup], [report]: 5a)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inbox_worker.config_schema import AlertsFile, TargetsFile
+from inbox_worker.config_schema import AlertsFile, FollowupFile, ReportFile, TargetsFile
 from inbox_worker.domain.targets import TargetHours
 
 
@@ -44,3 +44,29 @@ def target_hours(file: TargetsFile, timezone: str) -> TargetHours:
         resolution=dict(file.resolution.model_dump()),
         business_hours=file.business_hours.parse(timezone) if file.business_hours else None,
     )
+
+
+@dataclass(frozen=True)
+class FollowupSettings:
+    """The satisfaction survey after a closing (PRODUCT.md section 5a)."""
+
+    after_days: int = 3  # 0: no survey
+    per_customer_days: int = 30  # at most one survey per customer in this many days
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """Who gets the report by mail, and when the weekly one goes ("" : never; read in
+    [alerts] timezone)."""
+
+    recipients: tuple[str, ...] = ()
+    weekly_at: str = "monday 08:00"
+
+
+def followup_settings(file: FollowupFile) -> FollowupSettings:
+    return FollowupSettings(after_days=file.after_days,
+                            per_customer_days=file.per_customer_days)
+
+
+def report_settings(file: ReportFile) -> ReportSettings:
+    return ReportSettings(recipients=tuple(file.recipients), weekly_at=file.weekly_at)

@@ -180,6 +180,32 @@ class TechniciansFile(Section):
 class PolicyFile(Section):
     auto_close_days: WholeNumber = 30
     reopen_days: WholeNumber = 30
+    require_resolution: bool = False  # true: no closing without a #resolution
+
+
+class FollowupFile(Section):
+    after_days: WholeNumber = 3  # 0: no satisfaction survey
+    per_customer_days: WholeNumber = 30
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _weekly_time_or_off(value: str) -> str:
+    """ "monday 08:00" (any case, a weekday's first three letters will do), or "" for none."""
+    if not value.strip():
+        return ""
+    day, _, clock = value.strip().lower().partition(" ")
+    weekday = next((d for d in WEEKDAYS if len(day) >= 3 and d.startswith(day)), None)
+    if weekday is None or not clock.strip():
+        raise ValueError(f'{value!r} is not a weekday and time, e.g. "monday 08:00" '
+                         '(or "" for none)')
+    return f"{weekday} {_clock_time_or_off(clock.strip())}"
+
+
+class ReportFile(Section):
+    recipients: AddressList = []
+    weekly_at: Annotated[str, AfterValidator(_weekly_time_or_off)] = "monday 08:00"
 
 
 class TemplatesFile(Section):
@@ -258,6 +284,8 @@ class ConfigFile(Section):
     notices: NoticesFile = NoticesFile()
     alerts: AlertsFile = AlertsFile()
     targets: TargetsFile = TargetsFile()
+    followup: FollowupFile = FollowupFile()
+    report: ReportFile = ReportFile()
 
     @model_validator(mode="after")
     def _support_is_no_technician(self) -> ConfigFile:

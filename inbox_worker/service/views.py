@@ -40,7 +40,29 @@ def ticket_json(ticket: Ticket, queue_position: int | None,
         "due_at": iso(targets.due_at) if targets else None,
         "breached": list(targets.breached) if targets else [],
         "first_response_at": iso(ticket.first_response_at),
+        "resolution": resolution_json(ticket),
+        "duplicate_of": f"T-{ticket.duplicate_of_id}" if ticket.duplicate_of_id else None,
+        "satisfaction": satisfaction_json(ticket),
+        "survey_sent_at": iso(ticket.survey_sent_at),
     }
+
+
+def resolution_json(ticket: Ticket) -> dict[str, Any] | None:
+    """How the issue was resolved: ``text``, ``by`` (an address, or "system" for
+    auto-close), ``at``; null before anyone said."""
+    if ticket.resolution is None:
+        return None
+    return {"text": ticket.resolution, "by": ticket.resolution_by,
+            "at": iso(ticket.resolution_at)}
+
+
+def satisfaction_json(ticket: Ticket) -> dict[str, Any] | None:
+    """The customer's latest rating (1-5), its comment (null without one) and when; earlier
+    ratings are `satisfaction` events."""
+    if ticket.satisfaction_rating is None:
+        return None
+    return {"rating": ticket.satisfaction_rating, "comment": ticket.satisfaction_comment,
+            "at": iso(ticket.satisfaction_at)}
 
 
 def message_json(message: Message) -> dict[str, Any]:

@@ -81,13 +81,31 @@ class Ticket(Base):
     clock_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     clock_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
     linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # How the issue was resolved (`#resolution`, or auto-close's own words), by whom, when.
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolution_by: Mapped[str | None] = mapped_column(String(320))
+    resolution_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Closed as a duplicate of that ticket: no satisfaction survey for it.
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # The satisfaction survey: when it went, and the customer's latest answer (every
+    # answer is also a `satisfaction` event of the ticket's history).
+    survey_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    satisfaction_rating: Mapped[int | None] = mapped_column(Integer)
+    satisfaction_comment: Mapped[str | None] = mapped_column(Text)
+    satisfaction_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     participants: Mapped[list[Participant]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="Participant.id"
     )
-    linked_to: Mapped[Ticket | None] = relationship(remote_side=[id])
+    linked_to: Mapped[Ticket | None] = relationship(remote_side=[id],
+                                                    foreign_keys=[linked_to_id])
 
-    __table_args__ = (Index("ix_tickets_queue", "status", "priority", "queue_place"),)
+    __table_args__ = (
+        Index("ix_tickets_queue", "status", "priority", "queue_place"),
+        # The report's cohort, and the surveys due: tickets by creation and by closing.
+        Index("ix_tickets_created", "created_at"),
+        Index("ix_tickets_closed", "closed_at"),
+    )
 
     @property
     def ref(self) -> str:
@@ -263,6 +281,25 @@ class TargetBreach(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     __table_args__ = (UniqueConstraint("ticket_id", "target"),)
+
+
+class SurveyOptOut(Base):
+    """A customer who asked for no more satisfaction surveys: honoured from then on."""
+
+    __tablename__ = "survey_optouts"
+
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+
+
+class ReportMail(Base):
+    """The weekly report mail of one period, recorded with its mails: never twice."""
+
+    __tablename__ = "report_mails"
+
+    period: Mapped[str] = mapped_column(String(40), primary_key=True)  # e.g. 2026-W49
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Counter(Base):
