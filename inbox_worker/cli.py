@@ -319,11 +319,21 @@ def _print_tickets(rows: list[dict[str, Any]]) -> None:
 
 
 def _print_detail(detail: dict[str, Any]) -> None:
-    print(f"{detail['ref']}  [{detail['token']}]  {detail['subject']}")
+    print(f"{detail['ref']}  [{detail['token']}]  {terminal_safe(detail['subject'])}")
     print(f"status: {detail['status']}  priority: {detail['priority']}  "
-          f"customer: {detail['customer']}")
+          f"customer: {terminal_safe(detail['customer'])}")
     if detail["linked_to"]:
         print(f"continues: {detail['linked_to']}")
+    resolution = detail["resolution"]
+    if resolution:
+        print(f"resolution: {terminal_safe(resolution['text'])}  "
+              f"({resolution['by']}, {resolution['at']})")
+    if detail["duplicate_of"]:
+        print(f"duplicate of: {detail['duplicate_of']}")
+    rating = detail["satisfaction"]
+    if rating:
+        comment = f": {terminal_safe(rating['comment'])}" if rating["comment"] else ""
+        print(f"satisfaction: {rating['rating']}/5{comment}  ({rating['at']})")
     for message in detail["messages"]:
         dated = (f" (dated {message['date']})" if message["date"]
                  and message["date"] != message["received_at"] else "")
@@ -335,7 +345,8 @@ def _print_detail(detail: dict[str, Any]) -> None:
     print("\nhistory:")
     for event in detail["events"]:
         print(f"  {event['at']}  {event['kind']:<15} {event['from_status'] or '-'} -> "
-              f"{event['to_status'] or '-'}  {event['actor']}: {event['cause']}")
+              f"{event['to_status'] or '-'}  {terminal_safe(event['actor'])}: "
+              f"{terminal_safe(event['cause'])}")
 
 
 def _print_attachment(file: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ The grammar, names case-insensitive, words joined by spaces or hyphens::
     #priority urgent | high | normal | low
     #category NAME            (1 to 100 characters)
     #customer ADDRESS
+    #resolution TEXT          (how the issue was resolved; "duplicate of T-12" links it)
     #assign me                (the sender, a technician)
     #queue | #mine | #show REF   (commands with no ticket: a new mail to the support address)
 
@@ -51,11 +52,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 from inbox_worker.domain.model import Priority, Status
 from inbox_worker.domain.status import SetStatus
+from inbox_worker.domain.tag_values import read_address, read_date, wall_time
 
 CATEGORY_MAX = 100
 # The signature separator of RFC 3676, section 4.3.
@@ -66,9 +67,12 @@ DATE_USAGE = (
     "YYYY-MM-DD [HH:MM], YYYY-MM-DDTHH:MM or DD.MM.YYYY [HH:MM] (seconds :SS optional; "
     "a date alone means 00:00)"
 )
-TAG_USAGE = ("#status, #note, #assign, #priority, #category, #customer; "
+TAG_USAGE = ("#status, #note, #assign, #priority, #category, #customer, #resolution; "
              "in a new mail: #queue, #mine, #show REF")
 PRIORITY_USAGE = "urgent, high, normal, low"
+RESOLUTION_MAX = 2000
+RESOLUTION_USAGE = ("#resolution TEXT, one line saying how the issue was resolved "
+                    "(\"duplicate of T-12\" for a duplicate)")
 
 
 # --- the result ---------------------------------------------------------------------------
@@ -115,6 +119,16 @@ class CustomerCommand:
 
 
 @dataclass(frozen=True)
+class ResolutionCommand:
+    """``#resolution``: how the issue was resolved, kept on the ticket and told to the
+    customer when it closes. `duplicate_of` is the ticket named by "duplicate of REF" (a
+    ref such as T-12 or a token), which the caller must find."""
+
+    text: str
+    duplicate_of: str | None = None
+
+
+@dataclass(frozen=True)
 class QueryCommand:
     """``#queue``, ``#mine``, ``#show REF``: a technician asks, the answer comes by mail.
     Only in a new mail with no other tag (the caller checks)."""
@@ -131,6 +145,7 @@ Command = (
     | PriorityCommand
     | CategoryCommand
     | CustomerCommand
+    | ResolutionCommand
 )
 
 
@@ -273,7 +288,7 @@ class _Parser:
     def scheduled_time(self, arg: str) -> datetime | str:
         if not arg:
             return f"scheduled needs a date: use scheduled {DATE_USAGE}"
-        fields = _read_date(arg)
+        fields = read_date(arg)
         if fields is None:
             return f"cannot read the date '{arg}': use scheduled {DATE_USAGE}"
         try:
@@ -286,13 +301,13 @@ class _Parser:
         if round_trip != local.replace(tzinfo=None):
             # The wall time did not survive the round trip: it falls in a DST gap.
             return (
-                f"{_wall(local)} does not exist in {self.tz} (the clocks skip that hour): "
+                f"{wall_time(local)} does not exist in {self.tz} (the clocks skip that hour): "
                 "give a time outside the change, e.g. an hour later"
             )
         if utc <= self.now:
             return (
-                f"the scheduled time {_wall(local)} {self.tz} is not in the future (it is now "
-                f"{_wall(self.now.astimezone(self.tz))}): give a later date and time"
+                f"the scheduled time {wall_time(local)} {self.tz} is not in the future (it is now "
+                f"{wall_time(self.now.astimezone(self.tz))}): give a later date and time"
             )
         return utc
 
@@ -309,7 +324,7 @@ class _Parser:
             if self.sender not in self.technicians:
                 return f"#assign me: only a technician can take a ticket; technicians are: {known}"
             return AssignCommand(self.sender)
-        address = _read_address(arg)
+        address = read_address(arg)
         if address is None:
             return f"'{arg}' is not an email address: use #assign ADDRESS; technicians are: {known}"
         if address not in self.technicians:
@@ -339,11 +354,20 @@ class _Parser:
     def customer(self, arg: str) -> Command | str:
         if not arg:
             return "#customer needs the customer's address: use #customer name@example.com"
-        address = _read_address(arg)
+        address = read_address(arg)
         if address is None:
             return f"'{arg}' is not an email address: use #customer name@example.com"
         return CustomerCommand(address)
 
+    def resolution(self, arg: str) -> Command | str:
+        text = " ".join(arg.split())
+        if not text:
+            return f"#resolution needs the summary: use {RESOLUTION_USAGE}"
+        if len(text) > RESOLUTION_MAX:
+            return (f"the resolution is {len(text)} characters long: keep it to "
+                    f"{RESOLUTION_MAX}, the details belong in the answer")
+        duplicate = _DUPLICATE_RE.fullmatch(text)
+        return ResolutionCommand(text, duplicate.group(1).upper() if duplicate else None)
 
     def queue(self, arg: str) -> Command | str:
         return self._query("queue", arg)
@@ -377,7 +401,12 @@ _HANDLERS = {
     "priority": _Parser.priority,
     "category": _Parser.category,
     "customer": _Parser.customer,
+    "resolution": _Parser.resolution,
 }
+# "duplicate of T-12", "Duplicate: [IW-7K3M9QX2PD]": the whole summary names one ticket.
+_DUPLICATE_RE = re.compile(
+    r"duplicate(?:\s+of|:)?\s+\[?(T-\d{1,12}|[A-Za-z0-9]{1,10}-[A-Za-z0-9]{4,30})\]?\.?",
+    re.IGNORECASE)
 # Every tag a technician may write (documented in docs/technicians.md; a test keeps both equal).
 TAG_NAMES: tuple[str, ...] = tuple(_HANDLERS)
 
@@ -401,80 +430,6 @@ _STATUSES: dict[str, Status | None] = {
     "open": None,
     "customerreply": None,
 }
-
-# --- dates --------------------------------------------------------------------------------
-
-_TIME = r"(?:(?:\s+|[Tt])(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
-_ISO_RE = re.compile(rf"(?P<y>\d{{4}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}}){_TIME}", re.ASCII)
-_DOTTED_RE = re.compile(rf"(?P<d>\d{{1,2}})\.(?P<m>\d{{1,2}})\.(?P<y>\d{{4}}){_TIME}", re.ASCII)
-
-
-def _read_date(arg: str) -> tuple[int, int, int, int, int, int] | None:
-    """(year, month, day, hour, minute, second) as written, unchecked; None if unreadable.
-
-    A date alone is 00:00:00 (see the module docstring)."""
-    for pattern in (_ISO_RE, _DOTTED_RE):
-        match = pattern.fullmatch(arg)
-        if match:
-            g = match.groupdict()
-            return (
-                int(g["y"]),
-                int(g["m"]),
-                int(g["d"]),
-                int(g["H"] or 0),
-                int(g["M"] or 0),
-                int(g["S"] or 0),
-            )
-    return None
-
-
-def _wall(moment: datetime) -> str:
-    seconds = ":%S" if moment.second else ""
-    return moment.strftime(f"%Y-%m-%d %H:%M{seconds}")
-
-
-# --- addresses ----------------------------------------------------------------------------
-
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_ADDRESS_RE = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*@{_LABEL}(?:\.{_LABEL})*", re.ASCII)
-# "bob@example.com <mailto:bob@example.com>": what HTML mail clients make of a typed address.
-_AUTOLINK_RE = re.compile(r"(\S+?)\s*<mailto:([^>\s]+)>", re.IGNORECASE)
-_MAX_ADDRESS = 254  # RFC 5321's limit on a path, less the angle brackets
-
-
-def _read_address(arg: str) -> str | None:
-    """One bare address, lower-cased, or None."""
-    candidate = arg.strip()
-    if len(candidate) > 2 * _MAX_ADDRESS + 12:  # even "addr <mailto:addr>" is shorter
-        return None
-    linked = _AUTOLINK_RE.fullmatch(candidate)
-    if linked:
-        if linked.group(1).casefold() != linked.group(2).casefold():
-            return _display_form(candidate)  # "Dave" <mailto:dave@x.org>
-        candidate = linked.group(1)
-    if candidate.startswith("<") and candidate.endswith(">"):
-        candidate = candidate[1:-1].strip()
-    if candidate[:7].casefold() == "mailto:":
-        candidate = candidate[7:]
-    if len(candidate) > _MAX_ADDRESS or not _ADDRESS_RE.fullmatch(candidate):
-        return _display_form(arg.strip())
-    return candidate.lower()
-
-
-_MAILTO_IN_BRACKETS = re.compile(r"<\s*mailto:", re.IGNORECASE)
-
-
-def _display_form(text: str) -> str | None:
-    """The address of a display form a mail client writes ("Dave Smith <dave@x.org>",
-    '"Smith, Dave" <mailto:dave@x.org>', "dave@x.org (Dave)"), when it names one address."""
-    if text.count("@") != 1:
-        return None
-    _, address = parseaddr(_MAILTO_IN_BRACKETS.sub("<", text))
-    if not address or len(address) > _MAX_ADDRESS or not _ADDRESS_RE.fullmatch(address):
-        return None
-    return address.lower()
-
 
 # --- signatures ---------------------------------------------------------------------------
 

@@ -26,7 +26,9 @@ TEMPLATE_VARIABLES: dict[str, str] = {
         "ticket.status (Open, In Progress, Answered, Closed, Scheduled, On-Hold, "
         "Customer-Reply), ticket.priority (urgent, high, normal, low), ticket.category "
         "(text or none), ticket.created_at, ticket.scheduled_for (date-time or none), "
-        "ticket.closed_at (date-time or none), ticket.assignee (address or none), "
+        "ticket.closed_at (date-time or none), ticket.resolution (how the issue was "
+        "resolved, as written with #resolution, or none), ticket.resolution_by (who wrote it: "
+        "an address, or 'system' for auto-close), ticket.assignee (address or none), "
         "ticket.customer (address), ticket.queue_position (number or none), ticket.due_at "
         "(the next target's deadline or none), ticket.breached (list of first_response, "
         "resolution)"
@@ -61,6 +63,7 @@ TEMPLATE_VARIABLES: dict[str, str] = {
     ),
     "tickets": "digest and command replies: the tickets listed (each like ticket)",
     "overdue": "digest: the tickets past a response target (each like ticket)",
+    "closed": "digest: the tickets closed yesterday (each like ticket, with .resolution)",
     "figures": (
         "digest: yesterday's figures: figures.day, .new, .closed, .answered, .reopened, "
         ".customer_replies, .breached"
@@ -137,6 +140,12 @@ _SAMPLE_REASON = {
 }
 
 
+_SAMPLE_RESOLUTION = {
+    NoticeKind.CLOSED: "Replaced the worn pickup roller; the printer feeds paper again.",
+    NoticeKind.AUTO_CLOSED: "closed automatically after 30 days without reply",
+}
+
+
 def status_after(kind: str) -> str:
     return _STATUS_AFTER[NoticeKind(kind)] if kind not in INTERNAL_KINDS else "Open"
 
@@ -151,6 +160,7 @@ def internal_defaults() -> dict[str, Any]:
         "attachments": [],
         "tickets": [],
         "overdue": [],
+        "closed": [],
         "figures": {},
         "command": "",
     }
@@ -196,6 +206,10 @@ def sample_context(kind: str, *, minimal: bool = False) -> dict[str, Any]:
                 else None
             ),
             "closed_at": now if closed else None,
+            "resolution": (_SAMPLE_RESOLUTION.get(notice) if not minimal else None),
+            "resolution_by": (None if minimal or notice not in _SAMPLE_RESOLUTION else
+                              "system" if notice is NoticeKind.AUTO_CLOSED
+                              else "alice@example.com"),
             "assignee": None if minimal else "alice@example.com",
             "customer": "jane.doe@example.org",
             "queue_position": None,
@@ -229,7 +243,8 @@ def _sample_ticket(ref: str, subject: str, *, status: str = "Customer-Reply",
     return {
         "ref": ref, "token": "IW-7K3M9QX2PD", "subject": subject, "status": status,
         "priority": priority, "category": "hardware", "created_at": now - timedelta(days=1),
-        "scheduled_for": None, "closed_at": None, "assignee": assignee,
+        "scheduled_for": None, "closed_at": None, "resolution": None, "resolution_by": None,
+        "assignee": assignee,
         "customer": "jane.doe@example.org", "queue_position": position,
         "due_at": now + timedelta(hours=3), "breached": list(breached),
     }
@@ -274,8 +289,12 @@ def _internal_sample(kind: str, *, minimal: bool) -> dict[str, Any]:
                                    priority="normal", position=2, assignee=None,
                                    breached=("first_response",)),
         ]
+        closed = _sample_ticket("T-39", "Cannot print from the laptop", status="Closed",
+                                position=None)
+        closed["resolution"] = "Reinstalled the printer driver."
         context.update(
             tickets=queue, overdue=[t for t in queue if t["breached"]],
+            closed=[] if minimal else [closed],
             figures={"day": (now - timedelta(days=1)).date(), "new": 0 if minimal else 7,
                      "closed": 0 if minimal else 5, "answered": 0 if minimal else 9,
                      "reopened": 0 if minimal else 1, "customer_replies": 0 if minimal else 4,

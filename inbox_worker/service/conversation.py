@@ -132,6 +132,8 @@ def ticket_data(ticket: Ticket) -> dict[str, Any]:
         "created_at": ticket.created_at,
         "scheduled_for": ticket.scheduled_for,
         "closed_at": ticket.closed_at,
+        "resolution": ticket.resolution,
+        "resolution_by": ticket.resolution_by,
         "assignee": ticket.assignee,
         "customer": ticket.customer,
         "queue_position": None,

@@ -27,6 +27,8 @@ from inbox_worker.store import repository as repo
 from inbox_worker.store.models import Digest, Message, TargetBreach, Ticket, TicketEvent
 
 log = logging.getLogger("inbox_worker.digest")
+# Yesterday's closings listed with their resolution; the figures count them all.
+CLOSED_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -89,19 +91,29 @@ def digest_context(session: Session, outbox: Outbox, now: datetime, day: date
         if view.overdue:  # past a target and not yet handled
             overdue.append(shown[ticket.id])
     tickets = [shown[t.id] for t in queue]
+    zone = outbox.settings.alerts.timezone
+    start, end = local_day_bounds(day - timedelta(days=1), zone)
+    closed = [outbox.ticket_data(ticket, now, None) for ticket in session.scalars(
+        select(Ticket).where(Ticket.status == Status.CLOSED.value, Ticket.closed_at >= start,
+                             Ticket.closed_at < end)
+        .order_by(Ticket.closed_at, Ticket.id).limit(CLOSED_SHOWN))]
     context = outbox.internal_context(now)
-    context.update(tickets=tickets, overdue=overdue,
-                   figures=yesterday_figures(session, now, day, outbox.settings.alerts.timezone))
+    context.update(tickets=tickets, overdue=overdue, closed=closed,
+                   figures=yesterday_figures(session, now, day, zone))
     return context
+
+
+def local_day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
+    """The local `day` in `zone` as [start, end)."""
+    tz = ZoneInfo(zone)
+    return datetime.combine(day, time(), tz), datetime.combine(day + timedelta(days=1), time(), tz)
 
 
 def yesterday_figures(session: Session, now: datetime, today: date, zone: str
                       ) -> dict[str, Any]:
     """What happened on the local day before `today`."""
-    tz = ZoneInfo(zone)
     yesterday = today - timedelta(days=1)
-    start = datetime.combine(yesterday, time(), tz)
-    end = datetime.combine(today, time(), tz)
+    start, end = local_day_bounds(yesterday, zone)
 
     def count(query: Any) -> int:
         return int(session.scalar(query) or 0)

@@ -203,7 +203,7 @@ class Ingestor:
             ticket = repo.lock_ticket(session, choice.ticket_id)
             if kind is MailKind.TECHNICIAN:
                 technician = TechnicianMail(writer, self.policy)
-                ticket = technician.reply(ticket, incoming, technician.parse(incoming))
+                ticket = technician.reply(ticket, incoming, technician.parse(incoming, ticket))
             else:
                 ticket = writer.apply_reply(ticket, incoming, self.policy)
             result = IngestResult("threaded", message_key, detail=f"via {choice.via}",

@@ -43,8 +43,8 @@ from inbox_worker.store.new_rows import NewMessage, new_rows
 log = logging.getLogger("inbox_worker.outbox")
 
 _TICKET_KEYS = ("ref", "token", "subject", "status", "priority", "category", "created_at",
-                "scheduled_for", "closed_at", "assignee", "customer", "queue_position",
-                "due_at", "breached")
+                "scheduled_for", "closed_at", "resolution", "resolution_by", "assignee", "customer",
+                "queue_position", "due_at", "breached")
 
 class Outbox:
     """Bound to the settings and templates; writes in the caller's transaction, never

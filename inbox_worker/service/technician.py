@@ -10,15 +10,19 @@ answer: it is recorded and changes nothing.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from inbox_worker.domain import correlate, status, tags
 from inbox_worker.domain.alerts import AlertEvent
+from inbox_worker.domain.model import Status
 from inbox_worker.domain.status import NoticeKind
+from inbox_worker.errors import UnknownTicketError
 from inbox_worker.service.conversation import Conversation
 from inbox_worker.service.tickets import Incoming, TicketWriter, ticket_state
+from inbox_worker.store import repository as repo
 from inbox_worker.store.models import Message, Ticket
 from inbox_worker.store.new_rows import MessageRef
 
@@ -31,10 +35,16 @@ class TechnicianMail:
         self.zone = ZoneInfo(techs.time_zone)
         self.technicians = techs.addresses
         self.signature_marker = techs.signature_marker
+        self.require_resolution = writer.settings.policy.require_resolution
 
-    def parse(self, incoming: Incoming) -> tags.TagParse:
-        return tags.parse_tags(incoming.mail.text, now=self.writer.now, tz=self.zone,
-                               technicians=self.technicians, sender=incoming.mail.from_addr)
+    def parse(self, incoming: Incoming, ticket: Ticket | None = None) -> tags.TagParse:
+        """The mail's tags, with what only the store can tell added to their errors: a
+        duplicate's ticket that does not exist, a closing without the summary the policy
+        requires (`ticket`: the one the mail answers, None for a new mail)."""
+        parsed = tags.parse_tags(incoming.mail.text, now=self.writer.now, tz=self.zone,
+                                 technicians=self.technicians, sender=incoming.mail.from_addr)
+        problems = [*self._resolution_problems(parsed, ticket)]
+        return replace(parsed, errors=parsed.errors + tuple(problems)) if problems else parsed
 
     def new_mail(self, incoming: Incoming, parsed: tags.TagParse) -> Ticket | None:
         """A technician's mail that is no reply. ``#customer`` opens a ticket on the
@@ -97,6 +107,12 @@ class TechnicianMail:
         for command in parsed.commands:
             if isinstance(command, tags.SetStatusCommand):
                 set_status = command
+            elif isinstance(command, tags.ResolutionCommand):
+                # Before the closing below, so that the Closed notice tells it.
+                duplicate = (self._find(command.duplicate_of)
+                             if command.duplicate_of else None)
+                writer.record_resolution(ticket, command.text, actor, message,
+                                         duplicate_of=duplicate)
             elif isinstance(command, tags.AssignCommand):
                 ticket.assignee = command.address
                 writer.add_event(ticket, "assign", ticket.status, ticket.status, actor,
@@ -150,6 +166,35 @@ class TechnicianMail:
         if sent is not None and ticket.first_response_at is None:
             # The first response is the first mail that goes to the customer.
             ticket.first_response_at = writer.now
+
+    def _resolution_problems(self, parsed: tags.TagParse,
+                             ticket: Ticket | None) -> list[tags.TagError]:
+        resolution = next((c for c in parsed.commands
+                           if isinstance(c, tags.ResolutionCommand)), None)
+        problems = []
+        if resolution is not None and resolution.duplicate_of is not None:
+            line = f"#resolution {resolution.text}"
+            other = self._find(resolution.duplicate_of)
+            if other is None:
+                problems.append(tags.TagError(
+                    line, f"there is no ticket {resolution.duplicate_of}: name the ticket "
+                          "this one duplicates, e.g. duplicate of T-12"))
+            elif ticket is not None and other.id == ticket.id:
+                problems.append(tags.TagError(line, "a ticket cannot duplicate itself"))
+        closing = any(isinstance(c, tags.SetStatusCommand) and c.status is Status.CLOSED
+                      for c in parsed.commands)
+        if (self.require_resolution and closing and resolution is None
+                and (ticket is None or ticket.resolution is None)):
+            problems.append(tags.TagError(
+                "#status closed", "closing needs a summary of how the issue was resolved "
+                "([policy] require_resolution): add a line #resolution TEXT"))
+        return problems
+
+    def _find(self, ref: str) -> Ticket | None:
+        try:
+            return repo.find_ticket(self.writer.session, ref)
+        except UnknownTicketError:
+            return None
 
     def _refuse(self, ticket: Ticket, technician: str, problems: list[str],
                 message: MessageRef | None) -> None:

@@ -285,7 +285,24 @@ class TicketWriter:
             ticket.queue_place = self.queue_places()
         ticket.updated_at = self.now
         kind = "reopened" if old == Status.CLOSED.value and transition.changed else "status"
+        if kind == "reopened" and ticket.resolution is not None:
+            # It was not resolved after all: the next closing says how it is (the old
+            # summary stays in the `resolution` event).
+            ticket.resolution = ticket.resolution_by = ticket.resolution_at = None
+            ticket.duplicate_of_id = None
         self.add_event(ticket, kind, old, ticket.status, actor, cause, message)
+
+    def record_resolution(self, ticket: Ticket, text: str, actor: str,
+                          message: MessageRef | None, *,
+                          duplicate_of: Ticket | None = None) -> None:
+        """How the issue was resolved (a later summary replaces it; events keep both)."""
+        ticket.resolution = text
+        ticket.resolution_by = (actor or SYSTEM_ACTOR)[:320]
+        ticket.resolution_at = self.now
+        ticket.duplicate_of_id = duplicate_of.id if duplicate_of is not None else None
+        ticket.updated_at = self.now
+        self.add_event(ticket, "resolution", ticket.status, ticket.status, actor,
+                       f"resolution: {text}", message)
 
     def note_stranger_token(self, target: Ticket, opened: Ticket, mail: InboundMail) -> None:
         """Leave a trace on the ticket whose token a stranger used (not revealed to them)."""

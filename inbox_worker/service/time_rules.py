@@ -161,10 +161,16 @@ def _apply(
         if transition.rejected:
             return False  # no longer due: someone got here first, or a reply came in
         writer = TicketWriter(session, settings, now, outbox)
+        auto_closed = transition.notice is status.NoticeKind.AUTO_CLOSED
+        if auto_closed and ticket.resolution is None:
+            # A technician's own summary, written before, stays.
+            writer.record_resolution(
+                ticket, f"closed automatically after {policy.auto_close_days} days "
+                        "without reply", SYSTEM_ACTOR, None)
         writer.apply_transition(ticket, transition, actor=SYSTEM_ACTOR, cause=cause, message=None)
         if transition.notice is not None:
             reason = None
-            if transition.notice is status.NoticeKind.AUTO_CLOSED:
+            if auto_closed:
                 reason = f"no reply for {policy.auto_close_days} days after our answer"
             writer.notify(ticket, transition.notice, reason=reason)
         log.info("rule ticket=%s %s -> %s", ticket.ref, cause, ticket.status)

@@ -12,6 +12,7 @@ from inbox_worker.domain.status import SetStatus
 from inbox_worker.domain.tags import (
     CATEGORY_MAX,
     PRIORITY_USAGE,
+    RESOLUTION_MAX,
     STATUS_USAGE,
     TAG_USAGE,
     AssignCommand,
@@ -21,6 +22,7 @@ from inbox_worker.domain.tags import (
     NoteCommand,
     PriorityCommand,
     QueryCommand,
+    ResolutionCommand,
     SetStatusCommand,
     TagError,
     TagParse,
@@ -133,6 +135,23 @@ VALID: list[tuple[str, Command]] = [
         CustomerCommand("o'brien+it@mail.customer-1.example"),
     ),
     ("#customer root@localhost", CustomerCommand("root@localhost")),
+    # #resolution: the rest of the line, white space runs made one space
+    ("#resolution Replaced the pickup roller.",
+     ResolutionCommand("Replaced the pickup roller.")),
+    ("#Resolution   driver  5.2 installed; works",
+     ResolutionCommand("driver 5.2 installed; works")),
+    ("#resolution " + "x" * RESOLUTION_MAX, ResolutionCommand("x" * RESOLUTION_MAX)),
+    ("#resolution duplicate of T-12", ResolutionCommand("duplicate of T-12", "T-12")),
+    ("#resolution Duplicate of t-7.", ResolutionCommand("Duplicate of t-7.", "T-7")),
+    ("#resolution duplicate: [IW-7K3M9QX2PD]",
+     ResolutionCommand("duplicate: [IW-7K3M9QX2PD]", "IW-7K3M9QX2PD")),
+    ("#resolution duplicate T-3", ResolutionCommand("duplicate T-3", "T-3")),
+    # Only a summary that is nothing but the reference marks a duplicate.
+    ("#resolution not a duplicate of T-12, the driver was broken",
+     ResolutionCommand("not a duplicate of T-12, the driver was broken")),
+    ("#resolution duplicate of T-12 and T-13",
+     ResolutionCommand("duplicate of T-12 and T-13")),
+    ("#resolution duplicates happen", ResolutionCommand("duplicates happen")),
 ]
 
 
@@ -223,6 +242,10 @@ INVALID: list[tuple[str, list[str]]] = [
     ("#customer " + "c" * 250 + "@x.example", ["is not an email address"]),
     # #note
     ("#note call back tomorrow", ["#note takes nothing after it", "put the note below"]),
+    ("#resolution", ["#resolution needs the summary", "duplicate of T-12"]),
+    ("#resolution   ", ["#resolution needs the summary"]),
+    ("#resolution " + "x" * (RESOLUTION_MAX + 1),
+     [f"{RESOLUTION_MAX + 1} characters long", f"keep it to {RESOLUTION_MAX}"]),
     # unknown tags
     ("#foo", ["unknown tag '#foo'", TAG_USAGE]),
     ("#Statuses closed", ["unknown tag '#Statuses'", TAG_USAGE]),
