@@ -14,7 +14,7 @@ from inbox_worker.errors import ConfigError, InboxWorkerError, UsageError
 from inbox_worker.service.report import DEFAULT_DAYS, build_report, cohort
 from inbox_worker.service.report_csv import write_csv
 from inbox_worker.service.report_html import render_html
-from inbox_worker.service.report_mail import NO_RECIPIENTS, queue_report_mail
+from inbox_worker.service.report_mail import NO_RECIPIENTS, period_title, queue_report_mail
 from inbox_worker.service.report_text import summary_text
 from inbox_worker.service.views import iso
 
@@ -100,7 +100,7 @@ def cmd_report(app: Any, args: argparse.Namespace) -> int:
     if args.mail:
         with app.sessions.begin() as session:
             queued = queue_report_mail(session, app.outbox, report, recipients, now,
-                                       "Support report")
+                                       f"Support report {period_title(report)}")
         delivery = app.send_due_notices()
         print(f"report mailed to {queued} recipient(s), {delivery.sent} mail(s) sent",
               file=notes)

@@ -106,20 +106,23 @@ def render_mail_html(report: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def render_mail(report: dict[str, Any], title: str) -> RenderedNotice:
-    period = report["period"]
-    subject = f"{title}: {period['start'][:10]} to {period['end'][:10]}"
+def period_title(report: dict[str, Any]) -> str:
+    """The period as the subject names it: 1 Oct 2026 00:00 – 8 Oct 2026 00:00 UTC."""
+    return f"{moment(report['period']['start'])} – {moment(report['period']['end'])} UTC"
+
+
+def render_mail(report: dict[str, Any], subject: str) -> RenderedNotice:
     return RenderedNotice(subject=subject, text=summary_text(report) + "\n",
                           html=render_mail_html(report))
 
 
 def queue_report_mail(session: Session, outbox: Outbox, report: dict[str, Any],
-                      recipients: Sequence[str], now: datetime, title: str) -> int:
+                      recipients: Sequence[str], now: datetime, subject: str) -> int:
     """The report's mail in the outbox, in the caller's transaction; how many recipients."""
     if not recipients:
         raise ConfigError(NO_RECIPIENTS)
     queued = outbox.internal(session, REPORT, list(recipients), {}, now,
-                             rendered=render_mail(report, title))
+                             rendered=render_mail(report, subject))
     return len(recipients) if queued is not None else 0
 
 
