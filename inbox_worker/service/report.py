@@ -44,12 +44,14 @@ Definitions (the README quotes these):
 - **Satisfaction**: ``surveys_sent`` in ``[start, end)``; ``response_rate`` = those of them
   rated (by now) / ``surveys_sent``. The ratings are those received in ``[start, end)``:
   ``average``, ``satisfied_share`` (4 or 5), ``distribution`` 1..5, per technician (the
-  ticket's assignee) and per category, and the latest 10 with a comment.
+  ticket's assignee, ``"(unassigned)"`` without one) and per category, and the latest 10
+  with a comment.
 - **Reopen rate**: cohort tickets reopened at least once (an event ``reopened``) over
   cohort tickets closed at least once.
 - **Closed without resolution**: tickets with a closing in ``[start, end)`` whose
   ``resolution`` is empty (the first 20 refs).
-- Categories: a ticket without one is ``"(none)"``.
+- Categories: a ticket without one is ``"(none)"``. Priorities come in the order urgent,
+  high, normal, low, then any other by name; shares are 0..1, rounded to 0.0001.
 
 The dict (JSON keys):
 
@@ -130,15 +132,19 @@ def cohort(session: Session, *, start: datetime, end: datetime, technicians: fro
     techs = frozenset(t.casefold() for t in technicians)
     in_period = (Ticket.created_at >= start, Ticket.created_at < end)
     events = _events_by_ticket(session, select(Ticket.id).where(*in_period).scalar_subquery())
-    rows = session.execute(
-        select(Ticket.id, Ticket.subject, Ticket.customer, Ticket.status, Ticket.priority,
-               Ticket.category, Ticket.assignee, Ticket.created_at, Ticket.first_response_at,
-               Ticket.clock_seconds, Ticket.resolution, Ticket.resolution_by,
-               Ticket.satisfaction_rating, Ticket.satisfaction_comment)
-        .where(*in_period).order_by(Ticket.id))
-    return [stats.measure(CohortTicket(*row[:9], float(row[9] or 0), *row[10:],
-                                       events=tuple(events.get(row[0], ()))), techs, targets)
-            for row in rows]
+    return [stats.measure(_cohort_ticket(ticket, events.get(ticket.id, [])), techs, targets)
+            for ticket in session.scalars(select(Ticket).where(*in_period)
+                                          .order_by(Ticket.id))]
+
+
+def _cohort_ticket(ticket: Ticket, events: list[EventRow]) -> CohortTicket:
+    return CohortTicket(
+        id=ticket.id, subject=ticket.subject, customer=ticket.customer, status=ticket.status,
+        priority=ticket.priority, category=ticket.category, assignee=ticket.assignee,
+        created_at=ticket.created_at, first_response_at=ticket.first_response_at,
+        clock_seconds=float(ticket.clock_seconds or 0), resolution=ticket.resolution,
+        resolution_by=ticket.resolution_by, satisfaction_rating=ticket.satisfaction_rating,
+        satisfaction_comment=ticket.satisfaction_comment, events=tuple(events))
 
 
 def build_report(session: Session, *, start: datetime, end: datetime, now: datetime,
@@ -284,11 +290,11 @@ def _satisfaction(session: Session, start: datetime, end: datetime) -> dict[str,
     answered = int(session.scalar(select(func.count(Ticket.id)).where(
         *sent, Ticket.satisfaction_rating.is_not(None))) or 0)
     ratings = [
-        Rating(f"T-{ticket_id}", rating, comment, at, assignee.casefold() if assignee else None,
-               category or stats.NO_CATEGORY)
-        for ticket_id, rating, comment, at, assignee, category in session.execute(
-            select(Ticket.id, Ticket.satisfaction_rating, Ticket.satisfaction_comment,
-                   Ticket.satisfaction_at, Ticket.assignee, Ticket.category)
+        Rating(t.ref, int(t.satisfaction_rating or 0), t.satisfaction_comment,
+               t.satisfaction_at or end, t.assignee.casefold() if t.assignee else None,
+               t.category or stats.NO_CATEGORY)
+        for t in session.scalars(
+            select(Ticket)
             .where(Ticket.satisfaction_rating.is_not(None), Ticket.satisfaction_at >= start,
                    Ticket.satisfaction_at < end)
             .order_by(Ticket.id))
