@@ -114,6 +114,12 @@ from inbox_worker.store.models import TargetBreach, Ticket, TicketEvent
 
 DEFAULT_DAYS = 28
 RESOLUTION_REFS = 20
+_COHORT_COLUMNS = (
+    Ticket.id, Ticket.subject, Ticket.customer, Ticket.status, Ticket.priority, Ticket.category,
+    Ticket.assignee, Ticket.created_at, Ticket.first_response_at, Ticket.clock_seconds,
+    Ticket.resolution, Ticket.resolution_by, Ticket.satisfaction_rating,
+    Ticket.satisfaction_comment,
+)
 _CLOSING = (TicketEvent.to_status == CLOSED,
             or_(TicketEvent.from_status.is_(None), TicketEvent.from_status != CLOSED))
 
@@ -132,19 +138,16 @@ def cohort(session: Session, *, start: datetime, end: datetime, technicians: fro
     techs = frozenset(t.casefold() for t in technicians)
     in_period = (Ticket.created_at >= start, Ticket.created_at < end)
     events = _events_by_ticket(session, select(Ticket.id).where(*in_period).scalar_subquery())
-    return [stats.measure(_cohort_ticket(ticket, events.get(ticket.id, [])), techs, targets)
-            for ticket in session.scalars(select(Ticket).where(*in_period)
-                                          .order_by(Ticket.id))]
+    # Columns, not Ticket objects: a cohort can be large, and the report reads only these.
+    rows = session.execute(select(*_COHORT_COLUMNS).where(*in_period).order_by(Ticket.id))
+    return [stats.measure(_cohort_ticket(row._mapping, events.get(row.id, [])), techs,
+                          targets) for row in rows]
 
 
-def _cohort_ticket(ticket: Ticket, events: list[EventRow]) -> CohortTicket:
-    return CohortTicket(
-        id=ticket.id, subject=ticket.subject, customer=ticket.customer, status=ticket.status,
-        priority=ticket.priority, category=ticket.category, assignee=ticket.assignee,
-        created_at=ticket.created_at, first_response_at=ticket.first_response_at,
-        clock_seconds=float(ticket.clock_seconds or 0), resolution=ticket.resolution,
-        resolution_by=ticket.resolution_by, satisfaction_rating=ticket.satisfaction_rating,
-        satisfaction_comment=ticket.satisfaction_comment, events=tuple(events))
+def _cohort_ticket(row: Any, events: list[EventRow]) -> CohortTicket:
+    values = {column.key: row[column.key] for column in _COHORT_COLUMNS}
+    values["clock_seconds"] = float(values["clock_seconds"] or 0)
+    return CohortTicket(**values, events=tuple(events))
 
 
 def build_report(session: Session, *, start: datetime, end: datetime, now: datetime,
