@@ -70,9 +70,8 @@ th{font-size:12px;text-transform:uppercase;letter-spacing:.05em;color:#64748b;
 th:first-child,td:first-child{text-align:left;overflow-wrap:anywhere}
 tbody tr:nth-child(even){background:#f8fafc}
 .bar{height:6px;border-radius:3px;background:#bfdbfe;margin-top:4px;margin-left:auto}
-.comment{white-space:pre-wrap;overflow-wrap:anywhere}
+.comment{display:block;text-align:left;white-space:pre-wrap;overflow-wrap:anywhere}
 .refs{overflow-wrap:anywhere;font-weight:400}
-.comment{display:block;text-align:left}
 footer{color:#64748b;font-size:12.5px;margin-top:8px}
 footer p{margin:4px 0}
 @media (max-width:800px){.tiles{grid-template-columns:repeat(2,1fr)}.row{display:block}}

@@ -14,11 +14,13 @@ from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from inbox_worker.app import App
 from inbox_worker.cli_report import add_report_parser, cmd_report
 from inbox_worker.config import SmtpSettings
 from inbox_worker.config_alerts import AlertSettings, ReportSettings
+from inbox_worker.service.report_mail import WeeklyResult, send_weekly_report
 from inbox_worker.store.models import OutboxItem, ReportMail
 from inbox_worker.worker import Worker
 from tests.integration.test_report import ALICE, HOSTILE, add_ticket, oct_
@@ -128,3 +130,20 @@ def test_weekly_report_off_or_without_recipients_sends_nothing(
         with app.sessions() as session:
             assert session.scalars(select(ReportMail)).all() == []
     assert smtp_server.received == []
+
+
+def test_weekly_report_lost_race_is_already_sent(
+        make_app: Callable[..., App], smtp_server: SmtpServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers look at once and both see no record: the second write hits the primary
+    key, and that worker sends nothing."""
+    monday_9 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    app = mail_app(make_app, smtp_server, monday_9)
+    with app.sessions.begin() as session:
+        session.add(ReportMail(period="2026-W49", created_at=monday_9))
+    monkeypatch.setattr(Session, "get", lambda *args, **kwargs: None)  # it looked too early
+    result = send_weekly_report(app.sessions, app.outbox, monday_9)
+    assert result == WeeklyResult("2026-W49", 0, already_sent=True)
+    monkeypatch.undo()
+    with app.sessions() as session:
+        assert session.scalars(select(OutboxItem)).all() == []
