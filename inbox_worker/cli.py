@@ -20,6 +20,7 @@ from inbox_worker.app import App, build_app, fixed_clock, system_clock
 from inbox_worker.cli_outbox import add_outbox_parser, cmd_outbox
 from inbox_worker.cli_output import add_json_flag, attachment_line, emit, print_table
 from inbox_worker.cli_quarantine import add_quarantine_parser, cmd_quarantine
+from inbox_worker.cli_report import add_report_parser, cmd_report
 from inbox_worker.config import Settings, load_settings
 from inbox_worker.domain.names import status_from_name
 from inbox_worker.domain.targets import TargetView
@@ -31,7 +32,6 @@ from inbox_worker.notices.variables import NOTICE_KINDS
 from inbox_worker.service import targets, views
 from inbox_worker.service.digest import send_digest
 from inbox_worker.service.previews import mail_subject, preview_context, sample_with_prefix
-from inbox_worker.service.report import add_report_parser, cmd_report
 from inbox_worker.store import repository as repo
 from inbox_worker.store.models import Ticket
 from inbox_worker.worker import Worker, print_progress

@@ -1,5 +1,5 @@
 """The long-running worker: watch the mailbox, send due notices, apply the time rules,
-send the daily digest.
+send the daily digest and the weekly report.
 
 One loop in one process. The mailbox is watched with IMAP IDLE where the server offers it
 (renewed before servers drop it), otherwise polled. A server that goes away (IMAP, SMTP or
@@ -27,6 +27,7 @@ from inbox_worker.errors import MailboxError, StoreError
 from inbox_worker.mail.source import MailSource
 from inbox_worker.service.digest import digest_due, send_digest
 from inbox_worker.service.mailbox_run import process_mailbox
+from inbox_worker.service.report_mail import send_weekly_report
 from inbox_worker.store.database import first_line
 
 log = logging.getLogger("inbox_worker.worker")
@@ -73,6 +74,7 @@ class Worker:
         # The digest's local time is looked at every minute (`schedule` knows time zones
         # only through pytz); `send_digest` records the day, so it goes once.
         self._scheduler.every(RULES_EVERY_SECONDS).seconds.do(self._send_digest)
+        self._scheduler.every(RULES_EVERY_SECONDS).seconds.do(self._send_weekly_report)
 
     # -- signals -------------------------------------------------------------------------
 
@@ -101,6 +103,7 @@ class Worker:
                     # The time rules and a digest that is due go first, as on every minute.
                     self._apply_rules()
                     self._send_digest()
+                    self._send_weekly_report()
                     started = True
                 self._one_round()
                 backoff.reset()
@@ -159,6 +162,13 @@ class Worker:
                 if result.queued:
                     self.app.send_due_notices()
 
+    def _send_weekly_report(self) -> None:
+        # `send_weekly_report` records the week with its mail, so it goes once.
+        with _store_errors():
+            result = send_weekly_report(self.app.sessions, self.app.outbox, self.app.clock())
+            if result is not None and result.queued:
+                self.app.send_due_notices()
+
     def _wait_for_mail(self) -> None:
         if self.stop.is_set():
             return
@@ -189,8 +199,9 @@ class Worker:
 
 @contextlib.contextmanager
 def _store_errors() -> Iterator[None]:
-    """A database that fails under the time rules or the digest is a `StoreError`: the
-    loop backs off and tries again, as for a failing poll, instead of ending."""
+    """A database that fails under the time rules, the digest or the weekly report is a
+    `StoreError`: the loop backs off and tries again, as for a failing poll, instead of
+    ending."""
     try:
         yield
     except SQLAlchemyError as exc:

@@ -291,7 +291,7 @@ class TargetView:
     overdue: tuple[str, ...]
 
 
-def _target_seconds(hours_by_priority: Mapping[str, float], priority: str) -> float | None:
+def target_seconds(hours_by_priority: Mapping[str, float], priority: str) -> float | None:
     """The target for `priority` in seconds; None when there is none (0, negative, absent)."""
     key = priority.strip().lower()
     hours = hours_by_priority.get(key, hours_by_priority.get("normal"))
@@ -339,7 +339,7 @@ def evaluate(
     breached: list[str] = []
     overdue: list[str] = []
 
-    first_limit = _target_seconds(targets.first_response, priority)
+    first_limit = target_seconds(targets.first_response, priority)
     deadline = None if first_limit is None else add_working_time(created_at, first_limit, hours)
     if _first_response_late(deadline, first_response_at, now):
         breached.append(FIRST_RESPONSE)
@@ -348,7 +348,7 @@ def evaluate(
     # A closed ticket is due nothing: no deadline shows, whatever it missed.
     first_due = deadline if first_response_at is None and status != Status.CLOSED else None
 
-    limit = _target_seconds(targets.resolution, priority)
+    limit = target_seconds(targets.resolution, priority)
     resolution_due = None if limit is None else _resolution_due(status, clock, limit, hours)
     late = resolution_due is not None and now > resolution_due
     if limit is not None and (late or clock.used(now, hours) > limit):

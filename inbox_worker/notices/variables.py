@@ -18,6 +18,11 @@ from inbox_worker.domain.status import NoticeKind
 ALERT, DIGEST, COMMAND_REPLY = "alert", "digest", "command_reply"
 INTERNAL_KINDS: tuple[str, ...] = (ALERT, DIGEST, COMMAND_REPLY)
 
+# The report mail (`service.report_mail`) is rendered in code, not from a template; like the
+# internal mails it goes to several team addresses at once.
+REPORT = "report"
+TEAM_MAIL_KINDS: tuple[str, ...] = (*INTERNAL_KINDS, REPORT)
+
 NOTICE_KINDS: tuple[str, ...] = tuple(kind.value for kind in NoticeKind) + INTERNAL_KINDS
 
 TEMPLATE_VARIABLES: dict[str, str] = {

@@ -32,7 +32,7 @@ from inbox_worker.mail.smtp import (
     SendError,
     SendSession,
 )
-from inbox_worker.notices.variables import INTERNAL_KINDS
+from inbox_worker.notices.variables import TEAM_MAIL_KINDS
 from inbox_worker.store.models import Message, OutboxItem, ticket_ref
 
 log = logging.getLogger("inbox_worker.outbox")
@@ -121,7 +121,7 @@ def outgoing(item: ClaimedNotice, envelope_from: str) -> OutgoingMail:
     """The envelope of a claimed row. Only a mail to technicians (an alert, the digest)
     has several recipients, joined by ", " when it was queued from the configured
     addresses; a customer's address is one, whatever it holds."""
-    if item.notice in INTERNAL_KINDS:
+    if item.notice in TEAM_MAIL_KINDS:
         first, *others = item.recipient.split(", ")
         return OutgoingMail(item.raw, envelope_from, first, tuple(others))
     return OutgoingMail(item.raw, envelope_from, item.recipient)

@@ -25,7 +25,7 @@ from inbox_worker.domain.model import Attachment
 from inbox_worker.domain.status import NoticeKind
 from inbox_worker.domain.targets import TargetView
 from inbox_worker.notices.compose import OutgoingAttachment, compose_notice, new_message_id
-from inbox_worker.notices.render import NoticeRenderer
+from inbox_worker.notices.render import NoticeRenderer, RenderedNotice
 from inbox_worker.notices.variables import ALERT, internal_defaults, size_text
 from inbox_worker.service import targets
 from inbox_worker.service.conversation import (
@@ -176,11 +176,13 @@ class Outbox:
         ticket: Ticket | None = None,
         in_reply_to: str | None = None,
         attachments: Sequence[Attachment] = (),
+        rendered: RenderedNotice | None = None,
     ) -> NewMessage | None:
         """A mail to technicians (an alert, the digest, a command's answer): one mail to
         all `recipients`, rendered from `context` (see `ticket_context` and
         `notices.variables`), never rate limited. With a `ticket`, it is recorded on it, so
-        that a reply to it threads there."""
+        that a reply to it threads there. A mail rendered in code (the report) comes as
+        `rendered`, instead of a template's."""
         support = self.settings.support.address
         reachable = [r for r in recipients if unaddressable(r, support) is None]
         to = ", ".join(reachable or recipients)
@@ -189,7 +191,7 @@ class Outbox:
             recipient=to, recipient_name="", context={**context, "recipient": to},
             in_reply_to=in_reply_to, references=[in_reply_to] if in_reply_to else [],
             now=now, why_not=None if reachable else unaddressable(recipients[0], support),
-            attachments=attachments,
+            attachments=attachments, rendered=rendered,
         )
 
     def internal_context(self, now: datetime) -> dict[str, Any]:
@@ -230,10 +232,10 @@ class Outbox:
         self, session: Session, *, ticket: Ticket | None, message_kind: str, template: str,
         recipient: str, recipient_name: str, context: dict[str, Any],
         in_reply_to: str | None, references: list[str], now: datetime, why_not: str | None,
-        attachments: Sequence[Attachment] = (),
+        attachments: Sequence[Attachment] = (), rendered: RenderedNotice | None = None,
     ) -> NewMessage | None:
         support = self.settings.support
-        rendered = self.renderer.render(template, context)
+        rendered = rendered or self.renderer.render(template, context)
         message_id = new_message_id(support.message_id_domain)
         token = ticket.token if ticket is not None else ""
         raw = b""

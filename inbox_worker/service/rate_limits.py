@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from inbox_worker.domain.classify import is_noreply_address
 from inbox_worker.domain.status import NoticeKind
-from inbox_worker.notices.variables import INTERNAL_KINDS
+from inbox_worker.notices.variables import TEAM_MAIL_KINDS
 from inbox_worker.store import repository as repo
 from inbox_worker.store.models import OutboxItem
 
@@ -41,7 +41,7 @@ class RecentNotices:
                     OutboxItem.recipient.in_(chunk),
                     OutboxItem.created_at > self.since,
                     OutboxItem.state != "suppressed",
-                    OutboxItem.notice.not_in(INTERNAL_KINDS),
+                    OutboxItem.notice.not_in(TEAM_MAIL_KINDS),
                 )
                 .group_by(OutboxItem.recipient, OutboxItem.notice)
             ).all()

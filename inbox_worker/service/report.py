@@ -1,8 +1,9 @@
 """The team's numbers: what a support lead asks every week (`inbox-worker report`).
 
-`build_report` reads the store with a handful of `select`s and hands plain rows to small pure
-functions (percentiles, day buckets, first response, queue waiting time) that are tested
-without a database. The result is a JSON-ready dict; `report_html.render_html` draws it.
+`build_report` reads the store with a handful of `select`s and hands plain rows to the pure
+`domain.report_stats`; the result is a JSON-ready dict that the renderings draw
+(`report_text`, `report_html`, `report_csv`, `report_mail`). `cohort` gives the cohort's
+tickets with their measurements, one per CSV row.
 
 Definitions (the README quotes these):
 
@@ -12,9 +13,11 @@ Definitions (the README quotes these):
 - **First response**: the first accepted technician action on the ticket, that is the first
   ticket event of kind ``status`` or ``reopened`` whose actor is a technician: a relayed
   answer or a ``#status`` command. Internal notes, ``#assign``/``#priority``/``#category``
-  alone and refused tags are not a response. Measured from the ticket's creation.
+  alone and refused tags are not a response. Measured from the ticket's creation, in hours
+  of the clock; its technician is who gave it.
 - **Resolution**: from creation to the first event that moved the ticket into Closed (by a
   technician or by auto-close). A reopened and re-closed ticket keeps its first closing.
+  Its technician is the ticket's assignee, else who closed it (``system`` for auto-close).
 - **Percentiles**: linear interpolation between closest ranks (numpy's default, Excel's
   PERCENTILE.INC); the median is the 50th percentile. Hours, rounded to 0.01.
 - **Opened / closed per day**: UTC days; every day that overlaps ``[start, end)``, zeros
@@ -24,11 +27,31 @@ Definitions (the README quotes these):
 - **Queue**: the tickets in Open or Customer-Reply. A ticket's age is how long it has been
   waiting on the team: since it last entered Open or Customer-Reply from another status (or
   was created). A customer piling replies onto a waiting ticket does not make it younger.
+  ``by_age`` counts them in the buckets < 4 h, 4-24 h, 1-3 d, 3-7 d, > 7 d.
 - **Per technician** (every configured address, zeros included): ``answers`` are their
   accepted replies (answers and ``#status`` commands) in ``[start, end)``; ``closed`` their
   closings in ``[start, end)``; ``first_responses`` and ``median_first_response_hours`` over
   the cohort tickets they answered first; ``assigned_open`` the tickets assigned to them
   that are not Closed.
+- **Target attainment** (per priority, ``[targets]``): of the cohort tickets that have the
+  measurement, how many met the target. First response: the ticket's first relayed answer
+  (``first_response_at``, as escalations judge it) came by creation plus the target in
+  working time (business hours). Resolution: a ticket that is Closed now, whose resolution
+  clock (working time only, paused while Answered, On-Hold or Scheduled, stopped at
+  closing) stayed within the target. ``attainment`` = met / (met + missed), null when none
+  was measured; a priority whose target is 0 has no target: null. ``escalations`` counts
+  the breaches escalated in ``[start, end)`` (any ticket).
+- **Satisfaction**: ``surveys_sent`` in ``[start, end)``; ``response_rate`` = those of them
+  rated (by now) / ``surveys_sent``. The ratings are those received in ``[start, end)``:
+  ``average``, ``satisfied_share`` (4 or 5), ``distribution`` 1..5, per technician (the
+  ticket's assignee, ``"(unassigned)"`` without one) and per category, and the latest 10
+  with a comment.
+- **Reopen rate**: cohort tickets reopened at least once (an event ``reopened``) over
+  cohort tickets closed at least once.
+- **Closed without resolution**: tickets with a closing in ``[start, end)`` whose
+  ``resolution`` is empty (the first 20 refs).
+- Categories: a ticket without one is ``"(none)"``. Priorities come in the order urgent,
+  high, normal, low, then any other by name; shares are 0..1, rounded to 0.0001.
 
 The dict (JSON keys):
 
@@ -42,224 +65,141 @@ per_day:         [{date "YYYY-MM-DD", opened, closed}, ...]
 backlog:         {"Open": n, "In Progress": n, "Answered": n, "Closed": n,
                   "Scheduled": n, "On-Hold": n, "Customer-Reply": n}
 queue:           {count, median_age_hours, max_age_hours, oldest_ref, oldest_subject,
-                  oldest_waiting_since}
+                  oldest_waiting_since, by_age: [{label, count}, ...]}
 technicians:     [{address, answers, closed, first_responses,
                    median_first_response_hours, assigned_open}, ...]
+by_priority:     [{priority, tickets, first_response: {count, median_hours, p90_hours},
+                   resolution: {count, median_hours, p90_hours}}, ...]
+by_category:     [{category, tickets, first_response, resolution}, ...]
+by_technician:   [{technician, tickets, first_response, resolution}, ...]
+targets:         [{priority, first_response: {target_hours, met, missed, attainment} | null,
+                   resolution: {target_hours, met, missed, attainment} | null}, ...]
+escalations:     {first_response, resolution}
+satisfaction:    {surveys_sent, response_rate, ratings, average, satisfied_share,
+                  distribution: {"1": n, ..., "5": n},
+                  by_technician: [{technician, ratings, average, satisfied_share}, ...],
+                  by_category: [{category, ratings, average, satisfied_share}, ...],
+                  comments: [{ref, rating, comment, at}, ...]}
+reopens:         {closed, reopened, rate}
+closed_without_resolution: {count, refs: [ref, ...]}
 ```
 
-Hours are ``null`` when there is nothing to measure.
+Hours, shares and averages are ``null`` when there is nothing to measure. ``by_technician``
+``tickets`` counts the cohort tickets a technician answered first.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import math
-import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from inbox_worker.domain.model import QUEUED_STATUSES, Status
-from inbox_worker.errors import ConfigError, InboxWorkerError
+from inbox_worker.domain import report_stats as stats
+from inbox_worker.domain.model import Status
+from inbox_worker.domain.report_stats import (
+    CLOSED,
+    QUEUED,
+    RESPONSE_KINDS,
+    CohortTicket,
+    EventRow,
+    Measured,
+    Rating,
+)
+from inbox_worker.domain.targets import TargetHours
 from inbox_worker.service.views import iso
-from inbox_worker.store.models import Ticket, TicketEvent
+from inbox_worker.store.models import TargetBreach, Ticket, TicketEvent
 
-if TYPE_CHECKING:
-    from inbox_worker.app import App
-
-# Event kinds that carry an accepted status decision (see service.tickets.apply_transition).
-RESPONSE_KINDS = ("status", "reopened")
-CLOSED = Status.CLOSED.value
-QUEUED = frozenset(s.value for s in QUEUED_STATUSES)
 DEFAULT_DAYS = 28
+RESOLUTION_REFS = 20
+_COHORT_COLUMNS = (
+    Ticket.id, Ticket.subject, Ticket.customer, Ticket.status, Ticket.priority, Ticket.category,
+    Ticket.assignee, Ticket.created_at, Ticket.first_response_at, Ticket.clock_seconds,
+    Ticket.resolution, Ticket.resolution_by, Ticket.satisfaction_rating,
+    Ticket.satisfaction_comment,
+)
+_CLOSING = (TicketEvent.to_status == CLOSED,
+            or_(TicketEvent.from_status.is_(None), TicketEvent.from_status != CLOSED))
 
 
-# --- pure helpers -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EventRow:
-    """The part of a ticket event the report reads."""
-
-    at: datetime
-    kind: str
-    from_status: str | None
-    to_status: str | None
-    actor: str
-
-
-def percentile(values: Iterable[float], fraction: float) -> float | None:
-    """The `fraction` (0..1) percentile, interpolating linearly between closest ranks.
-
-    None for no values. Same as numpy's default and Excel's PERCENTILE.INC.
-    """
-    if not 0.0 <= fraction <= 1.0:
-        raise ValueError(f"fraction {fraction} is not between 0 and 1")
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    position = (len(ordered) - 1) * fraction
-    lower, upper = math.floor(position), math.ceil(position)
-    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
-
-
-def median(values: Iterable[float]) -> float | None:
-    return percentile(values, 0.5)
-
-
-def hours_between(earlier: datetime, later: datetime) -> float:
-    return (later - earlier).total_seconds() / 3600
-
-
-def rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
-
-
-def duration_summary(hours: Sequence[float]) -> dict[str, Any]:
-    """``count``, ``median_hours`` and ``p90_hours`` of some durations in hours."""
-    return {
-        "count": len(hours),
-        "median_hours": rounded(median(hours)),
-        "p90_hours": rounded(percentile(hours, 0.9)),
-    }
-
-
-def days_in(start: datetime, end: datetime) -> list[date]:
-    """Every UTC day that overlaps ``[start, end)``, in order."""
-    if end <= start:
-        return []
-    first = start.astimezone(UTC).date()
-    last = (end.astimezone(UTC) - timedelta(microseconds=1)).date()
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
-
-
-def per_day(days: Sequence[date], opened: Iterable[datetime],
-            closed: Iterable[datetime]) -> list[dict[str, Any]]:
-    """Opened and closed counts for each of `days` (moments outside them are ignored)."""
-    opened_by_day = Counter(moment.astimezone(UTC).date() for moment in opened)
-    closed_by_day = Counter(moment.astimezone(UTC).date() for moment in closed)
-    return [{"date": day.isoformat(), "opened": opened_by_day[day], "closed": closed_by_day[day]}
-            for day in days]
-
-
-def is_closing(event: EventRow) -> bool:
-    return event.to_status == CLOSED and event.from_status != CLOSED
-
-
-def first_response(events: Sequence[EventRow],
-                   technicians: frozenset[str]) -> EventRow | None:
-    """The first accepted technician action among a ticket's events (in time order)."""
-    return next((e for e in events
-                 if e.kind in RESPONSE_KINDS and e.actor.casefold() in technicians), None)
-
-
-def first_closing(events: Sequence[EventRow]) -> EventRow | None:
-    return next((e for e in events if is_closing(e)), None)
-
-
-def waiting_since(events: Sequence[EventRow], created_at: datetime) -> datetime:
-    """When a queued ticket last entered the queue (Open/Customer-Reply) from elsewhere."""
-    since = created_at
-    queued = True  # a new ticket is Open
-    for event in events:
-        if event.to_status is None or event.to_status == event.from_status:
-            continue
-        now_queued = event.to_status in QUEUED
-        if now_queued and not queued:
-            since = event.at
-        queued = now_queued
-    return since
-
-
-# --- the report ---------------------------------------------------------------------------
-
-
-def build_report(session: Session, *, start: datetime, end: datetime, now: datetime,
-                 technicians: frozenset[str]) -> dict[str, Any]:
-    """The team's numbers for tickets and events in ``[start, end)``, backlog at ``now``."""
+def check_period(start: datetime, end: datetime, now: datetime) -> None:
     for name, moment in (("start", start), ("end", end), ("now", now)):
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError(f"{name} must be an aware datetime")
     if end <= start:
         raise ValueError("the report period is empty: start must be before end")
+
+
+def cohort(session: Session, *, start: datetime, end: datetime, technicians: frozenset[str],
+           targets: TargetHours) -> list[Measured]:
+    """The tickets created in ``[start, end)``, measured, in ref order."""
     techs = frozenset(t.casefold() for t in technicians)
-    days = days_in(start, end)
+    in_period = (Ticket.created_at >= start, Ticket.created_at < end)
+    events = _events_by_ticket(session, select(Ticket.id).where(*in_period).scalar_subquery())
+    # Columns, not Ticket objects: a cohort can be large, and the report reads only these.
+    rows = session.execute(select(*_COHORT_COLUMNS).where(*in_period).order_by(Ticket.id))
+    return [stats.measure(_cohort_ticket(row._mapping, events.get(row.id, [])), techs,
+                          targets) for row in rows]
 
-    cohort = dict(session.execute(
-        select(Ticket.id, Ticket.created_at)
-        .where(Ticket.created_at >= start, Ticket.created_at < end)
-    ).all())
-    cohort_events = _events_by_ticket(session, select(Ticket.id).where(
-        Ticket.created_at >= start, Ticket.created_at < end).scalar_subquery())
 
-    response_hours: list[float] = []
-    resolution_hours: list[float] = []
+def _cohort_ticket(row: Any, events: list[EventRow]) -> CohortTicket:
+    values = {column.key: row[column.key] for column in _COHORT_COLUMNS}
+    values["clock_seconds"] = float(values["clock_seconds"] or 0)
+    return CohortTicket(**values, events=tuple(events))
+
+
+def build_report(session: Session, *, start: datetime, end: datetime, now: datetime,
+                 technicians: frozenset[str], targets: TargetHours | None = None
+                 ) -> dict[str, Any]:
+    """The team's numbers for tickets and events in ``[start, end)``, backlog at ``now``."""
+    check_period(start, end, now)
+    targets = targets or TargetHours()
+    techs = frozenset(t.casefold() for t in technicians)
+    days = stats.days_in(start, end)
+    measured = cohort(session, start=start, end=end, technicians=techs, targets=targets)
+
+    response_hours = [m.first_response_hours for m in measured
+                      if m.first_response_hours is not None]
+    resolution_hours = [m.resolution_hours for m in measured if m.resolution_hours is not None]
     first_by: dict[str, list[float]] = defaultdict(list)
-    for ticket_id, created_at in cohort.items():
-        events = cohort_events.get(ticket_id, [])
-        response = first_response(events, techs)
-        if response is not None:
-            waited = hours_between(created_at, response.at)
-            response_hours.append(waited)
-            first_by[response.actor.casefold()].append(waited)
-        closing = first_closing(events)
-        if closing is not None:
-            resolution_hours.append(hours_between(created_at, closing.at))
+    for m in measured:
+        if m.first_response is not None and m.first_response_hours is not None:
+            first_by[m.first_response.actor.casefold()].append(m.first_response_hours)
 
     closings = session.execute(
         select(TicketEvent.at, TicketEvent.actor)
-        .where(TicketEvent.to_status == CLOSED,
-               or_(TicketEvent.from_status.is_(None), TicketEvent.from_status != CLOSED),
-               TicketEvent.at >= start, TicketEvent.at < end)
+        .where(*_CLOSING, TicketEvent.at >= start, TicketEvent.at < end)
     ).all()
     closed_by = Counter(actor.casefold() for _, actor in closings)
-
-    answers = Counter[str]()
-    for actor, count in session.execute(
-        select(TicketEvent.actor, func.count())
-        .where(TicketEvent.kind.in_(RESPONSE_KINDS),
-               TicketEvent.at >= start, TicketEvent.at < end)
-        .group_by(TicketEvent.actor)
-    ):
-        answers[actor.casefold()] += count
-
-    assigned = Counter[str]()
-    for assignee, count in session.execute(
-        select(Ticket.assignee, func.count())
-        .where(Ticket.assignee.is_not(None), Ticket.status != CLOSED)
-        .group_by(Ticket.assignee)
-    ):
-        assigned[(assignee or "").casefold()] += count
-
+    answers = _count_by(session, TicketEvent.actor, TicketEvent.kind.in_(RESPONSE_KINDS),
+                        TicketEvent.at >= start, TicketEvent.at < end)
+    assigned = _count_by(session, Ticket.assignee, Ticket.assignee.is_not(None),
+                         Ticket.status != CLOSED)
     backlog = {status.value: 0 for status in Status}
     for status, count in session.execute(
         select(Ticket.status, func.count()).group_by(Ticket.status)
     ):
         backlog[status] = backlog.get(status, 0) + count
 
-    first_response_summary = duration_summary(response_hours)
-    first_response_summary["without_response"] = len(cohort) - len(response_hours)
-    resolution_summary = duration_summary(resolution_hours)
-    resolution_summary["unresolved"] = len(cohort) - len(resolution_hours)
+    first_response_summary = stats.duration_summary(response_hours)
+    first_response_summary["without_response"] = len(measured) - len(response_hours)
+    resolution_summary = stats.duration_summary(resolution_hours)
+    resolution_summary["unresolved"] = len(measured) - len(resolution_hours)
     return {
         "period": {"start": iso(start), "end": iso(end), "now": iso(now), "days": len(days)},
-        "tickets_created": len(cohort),
+        "tickets_created": len(measured),
         "first_response": first_response_summary,
         "resolution": resolution_summary,
         "totals": {
-            "opened": len(cohort),
+            "opened": len(measured),
             "closed": len(closings),
             "closed_automatically": sum(n for actor, n in closed_by.items()
                                         if actor not in techs),
         },
-        "per_day": per_day(days, cohort.values(), (at for at, _ in closings)),
+        "per_day": stats.per_day(days, (m.ticket.created_at for m in measured),
+                                 (at for at, _ in closings)),
         "backlog": backlog,
         "queue": _queue(session, now),
         "technicians": [
@@ -268,12 +208,35 @@ def build_report(session: Session, *, start: datetime, end: datetime, now: datet
                 "answers": answers[tech],
                 "closed": closed_by[tech],
                 "first_responses": len(first_by[tech]),
-                "median_first_response_hours": rounded(median(first_by[tech])),
+                "median_first_response_hours": stats.rounded(stats.median(first_by[tech])),
                 "assigned_open": assigned[tech],
             }
             for tech in sorted(techs)
         ],
+        "by_priority": stats.grouped_times(measured, "priority", lambda m: m.ticket.priority,
+                                           order=stats.priority_key),
+        "by_category": stats.grouped_times(measured, "category",
+                                           lambda m: stats.category_of(m.ticket)),
+        "by_technician": stats.grouped_times(
+            measured, "technician",
+            lambda m: m.first_response.actor.casefold() if m.first_response else None,
+            resolution_group_of=lambda m: m.resolver),
+        "targets": stats.attainment(measured, targets),
+        "escalations": _escalations(session, start, end),
+        "satisfaction": _satisfaction(session, start, end),
+        "reopens": stats.reopen_rate(measured),
+        "closed_without_resolution": _without_resolution(session, start, end),
     }
+
+
+def _count_by(session: Session, column: Any, *where: Any) -> Counter[str]:
+    """Rows per value of `column` (an address), case-folded."""
+    counts = Counter[str]()
+    for value, count in session.execute(
+        select(column, func.count()).where(*where).group_by(column)
+    ):
+        counts[(value or "").casefold()] += count
+    return counts
 
 
 def _events_by_ticket(session: Session, ticket_ids: Any) -> dict[int, list[EventRow]]:
@@ -299,126 +262,56 @@ def _queue(session: Session, now: datetime) -> dict[str, Any]:
     events = _events_by_ticket(
         session, select(Ticket.id).where(Ticket.status.in_(sorted(QUEUED))).scalar_subquery())
     waiting = [
-        (hours_between(since, now), ticket_id, subject, since)
+        (stats.hours_between(since, now), ticket_id, subject, since)
         for ticket_id, created_at, subject in queued
-        for since in [waiting_since(events.get(ticket_id, []), created_at)]
+        for since in [stats.waiting_since(events.get(ticket_id, []), created_at)]
     ]
     oldest = max(waiting, key=lambda w: (w[0], -w[1]), default=None)
     return {
         "count": len(waiting),
-        "median_age_hours": rounded(median(w[0] for w in waiting)),
-        "max_age_hours": rounded(oldest[0]) if oldest else None,
+        "median_age_hours": stats.rounded(stats.median(w[0] for w in waiting)),
+        "max_age_hours": stats.rounded(oldest[0]) if oldest else None,
         "oldest_ref": f"T-{oldest[1]}" if oldest else None,
         "oldest_subject": oldest[2] if oldest else None,
         "oldest_waiting_since": iso(oldest[3]) if oldest else None,
+        "by_age": stats.age_buckets(w[0] for w in waiting),
     }
 
 
-# --- command line (the lead wires these into cli.py) --------------------------------------
+def _escalations(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    counts = dict(session.execute(
+        select(TargetBreach.target, func.count())
+        .where(TargetBreach.at >= start, TargetBreach.at < end)
+        .group_by(TargetBreach.target)
+    ).all())
+    return {target: int(counts.get(target, 0)) for target in ("first_response", "resolution")}
 
 
-def parse_report_moment(text: str, *, end_of_day: bool = False) -> datetime:
-    """An ISO date or date-time, UTC unless it says otherwise.
-
-    A bare date means its midnight, or with `end_of_day` the next midnight, so that
-    ``--from 2026-10-01 --to 2026-10-31`` covers the whole of October.
-    """
-    text = text.strip()
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            moment = datetime.combine(day, time(0), tzinfo=UTC)
-            return moment + timedelta(days=1) if end_of_day else moment
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO date (2026-10-01) or date and time") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def _report_from(text: str) -> datetime:
-    return parse_report_moment(text)
-
-
-def _report_to(text: str) -> datetime:
-    return parse_report_moment(text, end_of_day=True)
-
-
-def add_report_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    report = commands.add_parser(
-        "report", help="the team's numbers: response times, flow, backlog, queue")
-    report.add_argument("--from", dest="start", type=_report_from, metavar="DATE",
-                        help=f"start (ISO date or date-time, UTC; default: {DEFAULT_DAYS} "
-                             "days before now)")
-    report.add_argument("--to", dest="end", type=_report_to, metavar="DATE",
-                        help="end, exclusive; a bare date includes that day (default: now)")
-    report.add_argument("--json", action="store_true", help="print the report as JSON")
-    report.add_argument("--html", type=Path, metavar="FILE",
-                        help="write the report as a self-contained HTML page")
-
-
-def cmd_report(app: App, args: argparse.Namespace) -> int:
-    from inbox_worker.service.report_html import render_html
-
-    now = app.clock()
-    end = args.end or now
-    start = args.start or end - timedelta(days=DEFAULT_DAYS)
-    if end <= start:
-        raise ConfigError(f"report period is empty: --from {iso(start)} is not before "
-                          f"--to {iso(end)}")
-    with app.sessions() as session:
-        report = build_report(session, start=start, end=end, now=now,
-                              technicians=app.settings.technicians.addresses)
-    if args.html is not None:
-        try:
-            args.html.write_text(render_html(report), encoding="utf-8")
-        except OSError as exc:
-            raise InboxWorkerError(f"cannot write {args.html}: {exc.strerror}") from exc
-        # With --json, stdout stays pure JSON.
-        print(args.html, file=sys.stderr if args.json else sys.stdout)
-    if args.json:
-        json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
-    elif args.html is None:
-        print(summary_text(report))
-    return 0
-
-
-def format_hours(value: float | None) -> str:
-    """A duration for people: minutes, hours, or days."""
-    if value is None:
-        return "-"
-    if value < 1:
-        return f"{round(value * 60)} min"
-    if value < 48:
-        return f"{value:.1f} h".replace(".0 h", " h")
-    return f"{value / 24:.1f} d".replace(".0 d", " d")
-
-
-def summary_text(report: dict[str, Any]) -> str:
-    """A few lines for the terminal. No ticket subject: it is hostile text."""
-    period, totals = report["period"], report["totals"]
-    response, resolution, queue = report["first_response"], report["resolution"], report["queue"]
-    lines = [
-        f"report {period['start']} .. {period['end']} ({period['days']} day(s))",
-        f"tickets: {totals['opened']} opened, {totals['closed']} closed "
-        f"({totals['closed_automatically']} automatically)",
-        f"first response: median {format_hours(response['median_hours'])}, "
-        f"p90 {format_hours(response['p90_hours'])} ({response['count']} answered, "
-        f"{response['without_response']} without answer)",
-        f"resolution: median {format_hours(resolution['median_hours'])}, "
-        f"p90 {format_hours(resolution['p90_hours'])} ({resolution['count']} resolved, "
-        f"{resolution['unresolved']} not yet)",
-        "backlog: " + ", ".join(f"{status} {count}"
-                                for status, count in report["backlog"].items()),
-        f"queue: {queue['count']} waiting, median {format_hours(queue['median_age_hours'])}, "
-        f"oldest {queue['oldest_ref'] or '-'} ({format_hours(queue['max_age_hours'])})",
+def _satisfaction(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
+    sent = (Ticket.survey_sent_at >= start, Ticket.survey_sent_at < end)
+    surveys_sent = int(session.scalar(select(func.count(Ticket.id)).where(*sent)) or 0)
+    answered = int(session.scalar(select(func.count(Ticket.id)).where(
+        *sent, Ticket.satisfaction_rating.is_not(None))) or 0)
+    ratings = [
+        Rating(t.ref, int(t.satisfaction_rating or 0), t.satisfaction_comment,
+               t.satisfaction_at or end, t.assignee.casefold() if t.assignee else None,
+               t.category or stats.NO_CATEGORY)
+        for t in session.scalars(
+            select(Ticket)
+            .where(Ticket.satisfaction_rating.is_not(None), Ticket.satisfaction_at >= start,
+                   Ticket.satisfaction_at < end)
+            .order_by(Ticket.id))
     ]
-    for tech in report["technicians"]:
-        lines.append(
-            f"  {tech['address']:<30} answers {tech['answers']:>4}  closed {tech['closed']:>4}"
-            f"  first response {format_hours(tech['median_first_response_hours'])} "
-            f"({tech['first_responses']})  assigned {tech['assigned_open']}")
-    return "\n".join(lines)
+    result = stats.satisfaction(ratings, surveys_sent, answered)
+    for comment in result["comments"]:
+        comment["at"] = iso(comment["at"])
+    return result
+
+
+def _without_resolution(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
+    closed = (select(TicketEvent.ticket_id)
+              .where(*_CLOSING, TicketEvent.at >= start, TicketEvent.at < end))
+    refs = [f"T-{ticket_id}" for ticket_id in session.scalars(
+        select(Ticket.id).where(Ticket.id.in_(closed.scalar_subquery()),
+                                Ticket.resolution.is_(None)).order_by(Ticket.id))]
+    return {"count": len(refs), "refs": refs[:RESOLUTION_REFS]}

@@ -1,15 +1,18 @@
-"""The team's numbers (`service.report`) and their HTML page (`service.report_html`).
+"""The team's numbers (`service.report`), the command (`cli_report`) and the HTML page.
 
-A known history goes into the store row by row (tickets, messages, events at chosen times)
-on SQLite and PostgreSQL; every number of the report is checked against values worked out
-by hand below. A second history is made by real mail through the ingestor, so the report
-reads the events the worker actually writes. The page is rendered in headless Chromium and
-the screenshot is checked for the charts' colours.
+A known history goes into the store row by row (tickets, messages, events at chosen times,
+and the columns of targets, resolution and satisfaction written directly) on SQLite and
+PostgreSQL; every number of the report is checked against values worked out by hand below.
+A second history is made by real mail through the ingestor, so the report reads the events
+the worker actually writes. The page is rendered in headless Chromium and the screenshot is
+checked for the charts' colours and its sections.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import itertools
 import json
 import os
@@ -25,30 +28,22 @@ from typing import Any
 import pytest
 
 from inbox_worker.app import App
-from inbox_worker.errors import ConfigError
+from inbox_worker.cli_report import add_report_parser, cmd_report
+from inbox_worker.domain.targets import TargetHours
+from inbox_worker.errors import ConfigError, InboxWorkerError, UsageError
 from inbox_worker.mail.source import FetchedMail
-from inbox_worker.service import report_html
-from inbox_worker.service.report import (
-    EventRow,
-    add_report_parser,
-    build_report,
-    cmd_report,
-    days_in,
-    first_closing,
-    first_response,
-    format_hours,
-    parse_report_moment,
-    per_day,
-    percentile,
-    waiting_since,
-)
-from inbox_worker.service.report_html import nice_step, render_html
-from inbox_worker.store.models import Message, Ticket, TicketEvent
+from inbox_worker.service import report_svg
+from inbox_worker.service.report import build_report
+from inbox_worker.service.report_csv import COLUMNS
+from inbox_worker.service.report_html import render_html
+from inbox_worker.store.models import Message, TargetBreach, Ticket, TicketEvent
 from tests.support.mails import make_mail, reply_to
 
 CHROMIUM = Path("/usr/bin/chromium")
 TECHS = frozenset({"alice@example.com", "bob@example.com"})
 ALICE, BOB, CAROL, SYSTEM = "alice@example.com", "bob@example.com", "carol@customer.test", "system"
+COMMENT = '=HYPERLINK("evil.test")<b>slow</b>\x1b[31m'
+TARGETS = TargetHours(first_response={"urgent": 1, "high": 4, "normal": 24, "low": 0})
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> & "quotes"'
 TRUSTED_PASS = "mx.example.com; dkim=pass header.d=example.com header.i=@example.com"
 
@@ -62,99 +57,6 @@ def sep(day: int, hour: int) -> datetime:
 
 
 START, END, NOW = oct_(1, 0), oct_(8, 0), oct_(10, 12)
-
-
-# --- pure helpers -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("values", "fraction", "expected"), [
-    ([], 0.5, None),
-    ([7.0], 0.5, 7.0),
-    ([7.0], 0.9, 7.0),
-    ([1.0, 3.0], 0.5, 2.0),
-    ([3.0, 1.0, 2.0], 0.5, 2.0),
-    ([1.0, 1.0, 2.0, 4.0, 6.0, 12.0], 0.5, 3.0),
-    ([1.0, 1.0, 2.0, 4.0, 6.0, 12.0], 0.9, 9.0),
-    ([24.0, 48.0, 132.0], 0.9, 115.2),
-    ([float(n) for n in range(1, 11)], 0.9, 9.1),
-    ([5.0, 1.0], 0.0, 1.0),
-    ([5.0, 1.0], 1.0, 5.0),
-])
-def test_percentile(values: list[float], fraction: float, expected: float | None) -> None:
-    assert percentile(values, fraction) == pytest.approx(expected)
-
-
-def test_percentile_refuses_fraction_outside_0_1() -> None:
-    with pytest.raises(ValueError):
-        percentile([1.0], 1.5)
-
-
-def test_days_in_covers_every_overlapping_utc_day() -> None:
-    assert [d.day for d in days_in(oct_(1, 0), oct_(4, 0))] == [1, 2, 3]
-    assert [d.day for d in days_in(oct_(1, 15), oct_(4, 0, 1))] == [1, 2, 3, 4]
-    assert days_in(oct_(2, 0), oct_(2, 0)) == []
-    counts = per_day(days_in(oct_(1, 0), oct_(3, 0)), [oct_(1, 5), oct_(1, 23), oct_(5, 1)],
-                     [oct_(2, 0)])
-    assert counts == [{"date": "2026-10-01", "opened": 2, "closed": 0},
-                      {"date": "2026-10-02", "opened": 0, "closed": 1}]
-
-
-def ev(at: datetime, actor: str, from_status: str | None, to_status: str | None,
-       kind: str = "status") -> EventRow:
-    return EventRow(at, kind, from_status, to_status, actor)
-
-
-def test_first_response_ignores_notes_tags_and_customers() -> None:
-    events = [
-        ev(oct_(1, 9), CAROL, None, "Open", "created"),
-        ev(oct_(1, 10), ALICE, "Open", "Open", "note"),
-        ev(oct_(1, 11), ALICE, "Open", "Open", "rejected"),
-        ev(oct_(1, 12), CAROL, "Open", "Customer-Reply"),
-        ev(oct_(1, 13), BOB, "Customer-Reply", "Answered"),
-        ev(oct_(1, 14), ALICE, "Answered", "Closed"),
-    ]
-    response = first_response(events, TECHS)
-    assert response is not None and (response.actor, response.at) == (BOB, oct_(1, 13))
-    assert first_response(events[:4], TECHS) is None
-    closing = first_closing(events)
-    assert closing is not None and closing.at == oct_(1, 14)
-
-
-def test_waiting_since_is_the_last_entry_into_the_queue() -> None:
-    created = oct_(1, 9)
-    assert waiting_since([], created) == created
-    # Open -> Customer-Reply stays in the queue: still waiting since creation.
-    assert waiting_since([ev(oct_(1, 10), CAROL, "Open", "Customer-Reply")], created) == created
-    history = [
-        ev(oct_(1, 10), ALICE, "Open", "Answered"),
-        ev(oct_(2, 10), CAROL, "Answered", "Customer-Reply"),
-        ev(oct_(3, 10), CAROL, "Customer-Reply", "Customer-Reply"),
-    ]
-    assert waiting_since(history, created) == oct_(2, 10)
-
-
-@pytest.mark.parametrize(("hours", "text"), [
-    (None, "-"), (0.25, "15 min"), (3.0, "3 h"), (2.5, "2.5 h"), (47.9, "47.9 h"),
-    (48.0, "2 d"), (132.0, "5.5 d"),
-])
-def test_format_hours(hours: float | None, text: str) -> None:
-    assert format_hours(hours) == text
-
-
-@pytest.mark.parametrize(("peak", "step"), [(1, 1), (5, 1), (7, 2), (12, 5), (40, 10),
-                                             (120, 50), (999, 200)])
-def test_nice_step(peak: int, step: int) -> None:
-    assert nice_step(peak) == step
-
-
-def test_parse_report_moment() -> None:
-    assert parse_report_moment("2026-10-01") == oct_(1, 0)
-    assert parse_report_moment("2026-10-01", end_of_day=True) == oct_(2, 0)
-    assert parse_report_moment("2026-10-01T12:30") == oct_(1, 12, 30)
-    assert parse_report_moment("2026-10-01T12:30:00Z") == oct_(1, 12, 30)
-    assert parse_report_moment("2026-10-01T14:30+02:00") == oct_(1, 12, 30)
-    with pytest.raises(argparse.ArgumentTypeError):
-        parse_report_moment("last week")
 
 
 # --- a known history, row by row ----------------------------------------------------------
@@ -235,21 +137,50 @@ def add_ticket(session: Any, created: datetime, subject: str, assignee: str | No
     return ticket
 
 
+# Columns written directly: what the targets, `#resolution`, `#priority`, `#category` and
+# the satisfaction survey would have left on the tickets.
+EXTRAS: dict[str, dict[str, Any]] = {
+    "T1": {"priority": "urgent", "category": "network", "first_response_at": oct_(1, 11),
+           "clock_seconds": 6 * 3600, "resolution": "restarted the VPN", "resolution_by": ALICE,
+           "survey_sent_at": oct_(3, 9), "satisfaction_rating": 5,
+           "satisfaction_comment": "quick", "satisfaction_at": oct_(3, 10)},
+    "T2": {"category": "printing", "first_response_at": oct_(1, 14),
+           "clock_seconds": 30 * 3600, "survey_sent_at": oct_(6, 10),
+           "satisfaction_rating": 2, "satisfaction_comment": COMMENT,
+           "satisfaction_at": oct_(6, 12)},
+    "T4": {"priority": "low", "first_response_at": oct_(4, 0), "clock_seconds": 12 * 3600,
+           "survey_sent_at": oct_(9, 12)},
+    "T6": {"category": "network", "first_response_at": oct_(7, 2)},
+    "T7": {"resolution": "closed automatically", "survey_sent_at": oct_(7, 13)},
+    "T12": {"survey_sent_at": sep(28, 9), "satisfaction_rating": 4,
+            "satisfaction_at": oct_(2, 9)},
+}
+
+
 @pytest.fixture
 def history_app(make_app: Callable[..., App]) -> tuple[App, dict[str, str]]:
-    app = make_app(NOW)
+    app = make_app(NOW, targets=TARGETS)
     refs = {}
     with app.sessions.begin() as session:
         for name, (created, subject, assignee, steps) in HISTORY.items():
             ticket = add_ticket(session, created, subject, assignee, steps)
+            for column, value in EXTRAS.get(name, {}).items():
+                setattr(ticket, column, value)
             session.flush()
             refs[name] = ticket.ref
+            if name == "T1":
+                session.add(TargetBreach(ticket_id=ticket.id, target="first_response",
+                                         due_at=oct_(1, 10), at=oct_(1, 10)))
+            if name == "T5":  # escalated after the period: not counted
+                session.add(TargetBreach(ticket_id=ticket.id, target="resolution",
+                                         due_at=oct_(9, 0), at=oct_(9, 0)))
     return app, refs
 
 
 def history_report(app: App) -> dict[str, Any]:
     with app.sessions() as session:
-        return build_report(session, start=START, end=END, now=NOW, technicians=TECHS)
+        return build_report(session, start=START, end=END, now=NOW, technicians=TECHS,
+                            targets=app.settings.targets)
 
 
 def test_report_numbers_match_the_hand_computed_values(
@@ -288,7 +219,12 @@ def test_report_numbers_match_the_hand_computed_values(
     # creation Oct 5 12:00 (120h), T8 since Oct 8 00:00 (60h), T6 back since Oct 8 02:00 (58h).
     assert report["queue"] == {"count": 4, "median_age_hours": 90.0, "max_age_hours": 150.0,
                                "oldest_ref": refs["T5"], "oldest_subject": HOSTILE,
-                               "oldest_waiting_since": "2026-10-04T06:00:00Z"}
+                               "oldest_waiting_since": "2026-10-04T06:00:00Z",
+                               "by_age": [{"label": "< 4 h", "count": 0},
+                                          {"label": "4-24 h", "count": 0},
+                                          {"label": "1-3 d", "count": 2},
+                                          {"label": "3-7 d", "count": 2},
+                                          {"label": "> 7 d", "count": 0}]}
     # alice: answers T1 x3 (answer, close, re-close), T2 close, T3, T6, T7 = 7; closings T1,
     # T2; first on T1 (2h), T3 (1h), T6 (6h); assigned open: T10 (T1 is Closed).
     # bob: answers T2 x2, T4, T11 = 4 (T12's is before the period); closing T2 (Oct 5);
@@ -299,7 +235,79 @@ def test_report_numbers_match_the_hand_computed_values(
         {"address": BOB, "answers": 4, "closed": 1, "first_responses": 3,
          "median_first_response_hours": 4.0, "assigned_open": 2},
     ]
+    assert_breakdowns(report, refs)
     json.dumps(report)  # JSON-ready as it is
+
+
+def times(count: int, median: float | None, p90: float | None) -> dict[str, Any]:
+    return {"count": count, "median_hours": median, "p90_hours": p90}
+
+
+def target(hours: float, met: int, missed: int, share: float | None) -> dict[str, Any]:
+    return {"target_hours": hours, "met": met, "missed": missed, "attainment": share}
+
+
+def assert_breakdowns(report: dict[str, Any], refs: dict[str, str]) -> None:
+    # Cohort: T1 urgent/network (first 2h alice, closed 24h, assignee alice), T2 printing
+    # (4h bob, 48h closed by alice, reopened), T4 low (12h bob, 132h auto-closed: "system"),
+    # T6 network (6h alice), T3 (1h alice), T11 (1h bob), T5 and T9 nothing.
+    assert report["by_priority"] == [
+        {"priority": "urgent", "tickets": 1, "first_response": times(1, 2.0, 2.0),
+         "resolution": times(1, 24.0, 24.0)},
+        # normal: 1 1 4 6 -> median 2.5, p90 at rank 2.7 = 4 + 0.7 * 2.
+        {"priority": "normal", "tickets": 6, "first_response": times(4, 2.5, 5.4),
+         "resolution": times(1, 48.0, 48.0)},
+        {"priority": "low", "tickets": 1, "first_response": times(1, 12.0, 12.0),
+         "resolution": times(1, 132.0, 132.0)},
+    ]
+    assert report["by_category"] == [
+        {"category": "(none)", "tickets": 5, "first_response": times(3, 1.0, 9.8),
+         "resolution": times(1, 132.0, 132.0)},
+        {"category": "network", "tickets": 2, "first_response": times(2, 4.0, 5.6),
+         "resolution": times(1, 24.0, 24.0)},
+        {"category": "printing", "tickets": 1, "first_response": times(1, 4.0, 4.0),
+         "resolution": times(1, 48.0, 48.0)},
+    ]
+    assert report["by_technician"] == [
+        {"technician": ALICE, "tickets": 3, "first_response": times(3, 2.0, 5.2),
+         "resolution": times(2, 36.0, 45.6)},
+        {"technician": BOB, "tickets": 3, "first_response": times(3, 4.0, 10.4),
+         "resolution": times(0, None, None)},
+        {"technician": SYSTEM, "tickets": 0, "first_response": times(0, None, None),
+         "resolution": times(1, 132.0, 132.0)},
+    ]
+    # first_response_at against creation + target (around the clock); resolution: the
+    # clock of the tickets Closed now. T3, T5, T9, T11 have no first_response_at.
+    assert report["targets"] == [
+        {"priority": "urgent", "first_response": target(1.0, 0, 1, 0.0),
+         "resolution": target(8.0, 1, 0, 1.0)},
+        {"priority": "high", "first_response": target(4.0, 0, 0, None),
+         "resolution": target(24.0, 0, 0, None)},
+        {"priority": "normal", "first_response": target(24.0, 2, 0, 1.0),
+         "resolution": target(72.0, 1, 0, 1.0)},
+        {"priority": "low", "first_response": None, "resolution": target(168.0, 1, 0, 1.0)},
+    ]
+    assert report["escalations"] == {"first_response": 1, "resolution": 0}
+    # Surveys sent in the period: T1, T2, T7 (T4's after, T12's before); rated: T1, T2.
+    # Ratings received in the period: T1 5, T2 2, T12 4.
+    assert report["satisfaction"] == {
+        "surveys_sent": 3, "response_rate": 0.6667, "ratings": 3, "average": 3.67,
+        "satisfied_share": 0.6667, "distribution": {"1": 0, "2": 1, "3": 0, "4": 1, "5": 1},
+        "by_technician": [
+            {"technician": "(unassigned)", "ratings": 2, "average": 3.0,
+             "satisfied_share": 0.5},
+            {"technician": ALICE, "ratings": 1, "average": 5.0, "satisfied_share": 1.0}],
+        "by_category": [
+            {"category": "(none)", "ratings": 1, "average": 4.0, "satisfied_share": 1.0},
+            {"category": "network", "ratings": 1, "average": 5.0, "satisfied_share": 1.0},
+            {"category": "printing", "ratings": 1, "average": 2.0, "satisfied_share": 0.0}],
+        "comments": [
+            {"ref": refs["T2"], "rating": 2, "comment": COMMENT, "at": "2026-10-06T12:00:00Z"},
+            {"ref": refs["T1"], "rating": 5, "comment": "quick", "at": "2026-10-03T10:00:00Z"}],
+    }
+    assert report["reopens"] == {"closed": 3, "reopened": 1, "rate": 0.3333}
+    # Closed in the period: T1 (resolved), T2 (not), T7 (resolved).
+    assert report["closed_without_resolution"] == {"count": 1, "refs": [refs["T2"]]}
 
 
 def test_empty_store_gives_zeros_and_nulls(make_app: Callable[..., App]) -> None:
@@ -404,6 +412,49 @@ def test_cli_refuses_empty_period_and_bad_dates(
     assert "not an ISO date" in capsys.readouterr().err
 
 
+def test_cli_csv_one_row_per_cohort_ticket(
+        history_app: tuple[App, dict[str, str]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    app, refs = history_app
+    assert run_report(app, "--from", "2026-10-01", "--to", "2026-10-07", "--csv") == 0
+    header, *rows = list(csv.reader(io.StringIO(capsys.readouterr().out, newline="")))
+    assert tuple(header) == COLUMNS
+    by_ref = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    assert list(by_ref) == [refs[name] for name in ("T1", "T2", "T3", "T4", "T5", "T6", "T9",
+                                                     "T11")]
+    assert by_ref[refs["T2"]] | {"subject": "", "customer": ""} == {
+        "ref": refs["T2"], "subject": "", "customer": "", "status": "Closed",
+        "priority": "normal", "category": "printing", "assignee": "",
+        "created_at": "2026-10-01T10:00:00Z", "first_response_at": "2026-10-01T14:00:00Z",
+        "first_response_hours": "4.0", "closed_at": "2026-10-03T10:00:00Z",
+        "resolution_hours": "48.0", "first_response_met": "yes", "resolution_met": "yes",
+        "reopened": "1", "resolution": "", "resolution_by": "", "satisfaction_rating": "2",
+        "satisfaction_comment": "'" + COMMENT}
+    assert by_ref[refs["T5"]]["subject"] == HOSTILE  # a cell, not a formula: kept whole
+    assert by_ref[refs["T1"]]["first_response_met"] == "no"
+
+    # To a file, with --json on stdout: the file's name goes to stderr.
+    table = tmp_path / "cohort.csv"
+    assert run_report(app, "--from", "2026-10-01", "--to", "2026-10-07", "--csv", str(table),
+                      "--json") == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["tickets_created"] == 8
+    assert captured.err.strip() == str(table)
+    assert table.read_bytes().count(b"\r\n") == 9  # the header and 8 tickets
+
+
+def test_cli_refuses_what_it_cannot_do(history_app: tuple[App, dict[str, str]],
+                                       tmp_path: Path) -> None:
+    app, _ = history_app
+    with pytest.raises(UsageError, match="both print to stdout"):
+        run_report(app, "--csv", "--json")
+    for option in ("--html", "--csv"):
+        with pytest.raises(InboxWorkerError, match="cannot write"):
+            run_report(app, option, str(tmp_path / "missing" / "report"))
+    with pytest.raises(ConfigError, match="no report recipients"):
+        run_report(app, "--mail")
+
+
 # --- the page -----------------------------------------------------------------------------
 
 
@@ -438,9 +489,21 @@ def test_html_escapes_hostile_text(history_app: tuple[App, dict[str, str]]) -> N
     text = "".join(parts.text)
     assert HOSTILE in text  # shown as text, whole
     assert '"><svg onload=alert(1)>@example.com' in text
+    assert COMMENT in text
     assert refs["T5"] in text
     for external in ("http://", "https://", "@import", "url("):
         assert external not in page
+
+
+def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}",
+         *args],
+        capture_output=True, timeout=180, env={**os.environ, "HOME": str(tmp_path)},
+        check=False,
+    )
 
 
 def test_page_renders_in_headless_chromium(history_app: tuple[App, dict[str, str]],
@@ -451,29 +514,35 @@ def test_page_renders_in_headless_chromium(history_app: tuple[App, dict[str, str
     page = tmp_path / "report.html"
     page.write_text(render_html(history_report(app)), encoding="utf-8")
     shot = tmp_path / "report.png"
-    profile = tmp_path / "chromium-profile"
-    completed = subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--hide-scrollbars", f"--user-data-dir={profile}",
-         f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri()],
-        capture_output=True, timeout=180, env={**os.environ, "HOME": str(tmp_path)},
-        check=False,
-    )
+    completed = chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,2600",
+                         page.as_uri())
     assert shot.exists(), completed.stderr.decode(errors="replace")[-2000:]
     width, height, colours = decode_png(shot.read_bytes())
-    assert (width, height) == (1200, 1600)
+    assert (width, height) == (1200, 2600)
     assert len(colours) > 200  # text, tiles, charts: far from a blank page
 
     def present(hex_colour: str) -> bool:
         want = tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
         return any(all(abs(c[i] - want[i]) <= 3 for i in range(3)) for c in colours)
 
-    # Both series of the flow chart and the backlog bars were drawn.
-    for colour in (report_html.OPENED_COLOUR, report_html.CLOSED_COLOUR,
-                   report_html.STATUS_COLOURS["Open"], report_html.STATUS_COLOURS["On-Hold"],
-                   report_html.STATUS_COLOURS["Customer-Reply"]):
+    # Both series of the flow chart, the backlog bars, the queue's ages, the targets met
+    # and the satisfaction ratings (2, 4, 5) were drawn.
+    for colour in (report_svg.OPENED_COLOUR, report_svg.CLOSED_COLOUR,
+                   report_svg.STATUS_COLOURS["Open"], report_svg.STATUS_COLOURS["On-Hold"],
+                   report_svg.STATUS_COLOURS["Customer-Reply"], report_svg.AGE_COLOUR,
+                   report_svg.MET_COLOUR, *(report_svg.RATING_COLOURS[n] for n in (1, 3, 4))):
         assert present(colour), colour
+    # The browser's own DOM has every section, the charts as SVG with their bars.
+    dom = chromium(tmp_path, "--dump-dom", page.as_uri()).stdout.decode()
+    parts = PageParts()
+    parts.feed(dom)
+    text = "".join(parts.text)
+    for heading in ("Targets met per priority", "Queue by waiting time", "Satisfaction",
+                    "Response and resolution by category", "Latest comments",
+                    "Reopened, and closed without a resolution"):
+        assert heading in text, heading
+    for section in ("flow", "targets", "backlog-age", "satisfaction"):
+        assert f'id="{section}"><h2>' in dom and dom.count("<svg") >= 5, section
 
 
 def decode_png(data: bytes) -> tuple[int, int, set[tuple[int, ...]]]:
