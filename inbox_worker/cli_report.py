@@ -84,18 +84,18 @@ def cmd_report(app: Any, args: argparse.Namespace) -> int:
     period = {"start": start, "end": end, "now": now,
               "technicians": settings.technicians.addresses}
     with app.sessions() as session:
-        report = build_report(session, **period, targets=settings.targets)
         rows = (cohort(session, start=start, end=end, technicians=period["technicians"],
-                       targets=settings.targets) if args.csv else [])
+                       targets=settings.targets) if args.csv else None)
+        report = build_report(session, **period, targets=settings.targets, measured=rows)
     # With --json (or CSV on stdout), stdout holds that document only.
     notes = sys.stderr if args.json or args.csv == STDOUT else sys.stdout
     if args.html is not None:
         _write(args.html, lambda out: out.write(render_html(report)))
         print(args.html, file=notes)
     if args.csv == STDOUT:
-        write_csv(rows, sys.stdout)
+        write_csv(rows or [], sys.stdout)
     elif args.csv:
-        _write(Path(args.csv), lambda out: write_csv(rows, out))
+        _write(Path(args.csv), lambda out: write_csv(rows or [], out))
         print(args.csv, file=notes)
     if args.mail:
         with app.sessions.begin() as session:

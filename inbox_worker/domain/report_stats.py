@@ -30,7 +30,7 @@ AGE_BUCKETS: tuple[tuple[str, float], ...] = (
     ("< 4 h", 4), ("4-24 h", 24), ("1-3 d", 72), ("3-7 d", 168), ("> 7 d", math.inf))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventRow:
     """The part of a ticket event the report reads."""
 
@@ -41,7 +41,7 @@ class EventRow:
     actor: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CohortTicket:
     """One ticket of the cohort as the report reads it, with its status-bearing events."""
 
@@ -66,7 +66,7 @@ class CohortTicket:
         return f"T-{self.id}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Measured:
     """A cohort ticket's measurements (hours are wall-clock, from creation)."""
 
@@ -203,10 +203,14 @@ def resolution_met(ticket: CohortTicket, hours: targets.TargetHours) -> bool | N
     return ticket.clock_seconds <= limit
 
 
-def measure(ticket: CohortTicket, technicians: frozenset[str],
-            hours: targets.TargetHours) -> Measured:
-    response = first_response(ticket.events, technicians)
-    closing = first_closing(ticket.events)
+def measure(ticket: CohortTicket, technicians: frozenset[str], hours: targets.TargetHours,
+            events: Sequence[EventRow] | None = None) -> Measured:
+    """`events`: the ticket's, when it does not hold them (a large cohort lets each
+    ticket's events go once it is measured)."""
+    if events is None:
+        events = ticket.events
+    response = first_response(events, technicians)
+    closing = first_closing(events)
     resolver = None
     if closing is not None:
         resolver = (ticket.assignee or closing.actor).casefold()
@@ -221,7 +225,7 @@ def measure(ticket: CohortTicket, technicians: frozenset[str],
         resolver=resolver,
         first_response_met=first_response_met(ticket, hours),
         resolution_met=resolution_met(ticket, hours),
-        reopened=sum(1 for e in ticket.events if e.kind == REOPENED),
+        reopened=sum(1 for e in events if e.kind == REOPENED),
     )
 
 
