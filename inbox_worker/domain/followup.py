@@ -24,7 +24,7 @@ from __future__ import annotations
 import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from inbox_worker.domain.model import Status
 from inbox_worker.domain.survey import RATINGS, opt_out_subject, rating_subject
@@ -116,7 +116,7 @@ def mailto(address: str, subject: str) -> str:
     return f"mailto:{to}?subject={urllib.parse.quote(subject, safe='')}"
 
 
-def survey_links(support_address: str, token: str) -> dict[str, object]:
+def survey_links(support_address: str, token: str) -> dict[str, Any]:
     """The survey's answers as links: `ratings` (rating, label, link) for 1-5, and
     `opt_out` (a link asking for no more surveys)."""
     return {

@@ -154,8 +154,8 @@ def test_comment_of_a_plain_reply() -> None:
 
 def test_mailto_links_carry_the_rating_and_the_token_percent_encoded() -> None:
     links = survey_links("support@example.com", TOKEN)
-    assert [r["rating"] for r in links["ratings"]] == [1, 2, 3, 4, 5]  # type: ignore[index]
-    link = links["ratings"][3]["link"]  # type: ignore[index]
+    assert [r["rating"] for r in links["ratings"]] == [1, 2, 3, 4, 5]
+    link = links["ratings"][3]["link"]
     assert link == f"mailto:support@example.com?subject=Rating%204%20%5B{TOKEN}%5D"
     subject = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["subject"][0]
     assert subject == rating_subject(4, TOKEN)
