@@ -103,17 +103,7 @@ def answer_by_link(link: str, body: str = "") -> bytes:
     return make_mail(sender=CUSTOMER, subject=subject, body=body or "\n")
 
 
-def run_cli(config: Path, now: datetime, *args: str) -> str:
-    done = subprocess.run([str(SCRIPT), "--config", str(config), "--now", now.isoformat(),
-                           *args], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def test_survey_by_rules_run_answered_by_link_and_by_reply(
-        desk: Desk, settings: Settings, smtp_server: SmtpServer, tmp_path: Path) -> None:
-    first = desk.closed_ticket()
-    desk.app(CLOSED).send_due_notices()
+def cli_config(tmp_path: Path, settings: Settings, smtp_server: SmtpServer) -> Path:
     config = tmp_path / "worker.toml"
     config.write_text(
         f'[support]\naddress = "support@example.com"\n'
@@ -122,6 +112,24 @@ def test_survey_by_rules_run_answered_by_link_and_by_reply(
         f'[templates]\ndir = "{settings.templates_dir}"\n'
         f'[technicians]\naddresses = ["alice@example.com", "bob@example.com"]\n'
         f'[alerts]\nescalation = ["lead@example.com"]\n')
+    return config
+
+
+def cli(config: Path, now: datetime, *args: str) -> list[str]:
+    return [str(SCRIPT), "--config", str(config), "--now", now.isoformat(), *args]
+
+
+def run_cli(config: Path, now: datetime, *args: str) -> str:
+    done = subprocess.run(cli(config, now, *args), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_survey_by_rules_run_answered_by_link_and_by_reply(
+        desk: Desk, settings: Settings, smtp_server: SmtpServer, tmp_path: Path) -> None:
+    first = desk.closed_ticket()
+    desk.app(CLOSED).send_due_notices()
+    config = cli_config(tmp_path, settings, smtp_server)
     # Due three days after the closing, not a second before; then once only.
     early = json.loads(run_cli(config, DUE - timedelta(seconds=1), "rules", "run", "--json"))
     assert early["surveys"] == 0
@@ -230,3 +238,20 @@ def test_a_rating_after_sixty_days_is_an_ordinary_mail(desk: Desk) -> None:
     ref = desk.mail(DUE + timedelta(days=61), reply_to(first, sender=CUSTOMER, body="5"))
     assert ref == "T-2"  # past the reopen window too: a new, linked ticket
     assert desk.ticket()["satisfaction"] is None
+
+
+def test_two_workers_at_once_send_one_survey_per_ticket(
+        desk: Desk, settings: Settings, smtp_server: SmtpServer, tmp_path: Path) -> None:
+    for n in range(12):
+        desk.closed_ticket(f"Case {n}", sender=f"user{n}@customer.test")
+    config = cli_config(tmp_path, settings, smtp_server)
+    processes = [subprocess.Popen(cli(config, DUE, "rules", "run", "--json"),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+    outputs = [p.communicate(timeout=120) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    assert sum(json.loads(out)["surveys"] for out, _ in outputs) == 12
+    assert len(desk.outbox("survey")) == 12
+    surveys = [m for m in smtp_server.messages() if m["X-Inbox-Worker-Notice"] == "survey"]
+    assert sorted(str(m["To"]) for m in surveys) == sorted(
+        f"user{n}@customer.test" for n in range(12))
