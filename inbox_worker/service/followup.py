@@ -81,6 +81,7 @@ def _send_one(sessions: sessionmaker[Session], settings: Settings, ticket_id: in
         )
         if ticket is None:
             return False  # another worker holds it now; the next pass looks again
+        _lock_customer(session, ticket.customer)
         decision = followup.survey_decision(
             _facts(session, settings, ticket, now), now,
             after_days=settings.followup.after_days,
@@ -102,6 +103,16 @@ def _send_one(sessions: sessionmaker[Session], settings: Settings, ticket_id: in
                          + ("" if sent else " (suppressed, see the outbox)"), None)
         log.info("rule ticket=%s survey to %s", ticket.ref, ticket.customer)
         return sent is not None
+
+
+def _lock_customer(session: Session, customer: str) -> None:
+    """Serialise the surveys to one address (PostgreSQL: a transaction-scoped advisory lock
+    on its hash), so that two workers surveying two tickets of one customer at once both
+    see the first survey and keep the per-customer limit. SQLite's writers are serialised
+    already (`BEGIN IMMEDIATE`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(
+            func.hashtextextended("inbox-worker survey " + customer.strip().lower(), 0))))
 
 
 def _facts(session: Session, settings: Settings, ticket: Ticket,

@@ -240,17 +240,18 @@ def test_a_rating_after_sixty_days_is_an_ordinary_mail(desk: Desk) -> None:
     assert desk.ticket()["satisfaction"] is None
 
 
-def test_two_workers_at_once_send_one_survey_per_ticket(
+def test_two_workers_at_once_keep_one_survey_per_ticket_and_per_customer(
         desk: Desk, settings: Settings, smtp_server: SmtpServer, tmp_path: Path) -> None:
-    for n in range(12):
-        desk.closed_ticket(f"Case {n}", sender=f"user{n}@customer.test")
+    # Two tickets per customer, side by side: the workers take them at the same moment.
+    for n in range(24):
+        desk.closed_ticket(f"Case {n}", sender=f"user{n // 2}@customer.test")
     config = cli_config(tmp_path, settings, smtp_server)
     processes = [subprocess.Popen(cli(config, DUE, "rules", "run", "--json"),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for _ in range(2)]
     outputs = [p.communicate(timeout=120) for p in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
-    assert sum(json.loads(out)["surveys"] for out, _ in outputs) == 12
+    assert sum(json.loads(out)["surveys"] for out, _ in outputs) == 12  # one per customer
     assert len(desk.outbox("survey")) == 12
     surveys = [m for m in smtp_server.messages() if m["X-Inbox-Worker-Notice"] == "survey"]
     assert sorted(str(m["To"]) for m in surveys) == sorted(
