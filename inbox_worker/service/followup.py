@@ -62,11 +62,13 @@ def send_surveys(sessions: sessionmaker[Session], settings: Settings, now: datet
         return 0
     earliest, latest = followup.due_window(now, after_days)
     with sessions() as session:
+        # Only a Closed ticket has a closing time; the status is checked under the lock. A
+        # condition on it here would have SQLite walk every Closed ticket by ix_tickets_queue
+        # instead of the few days of ix_tickets_closed (20 ms against 1 ms at 100,000).
         due = list(session.scalars(
             select(Ticket.id)
             .where(Ticket.closed_at > earliest, Ticket.closed_at <= latest,
-                   Ticket.status == _CLOSED, Ticket.survey_sent_at.is_(None),
-                   Ticket.duplicate_of_id.is_(None))
+                   Ticket.survey_sent_at.is_(None), Ticket.duplicate_of_id.is_(None))
             .order_by(Ticket.id)
         ))
     return sum(_send_one(sessions, settings, ticket_id, now, outbox) for ticket_id in due)
