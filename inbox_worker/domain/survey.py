@@ -105,7 +105,9 @@ _SIGN_OFF = re.compile(
     r"|bien à vous|saludos|un saludo|gracias|atentamente)\b[^\n]{0,30}",
     re.IGNORECASE,
 )
-_SCALE = r"(?:\s*(?:/|out of|von|sur|de)\s*(?:5|five|fünf|cinq|cinco)\b|\s*(?:stars?|sterne?|étoiles?|estrellas?|points?|punkte?)\b)"  # noqa: E501
+# "4/5", "4 out of 5", "4 von 5", "5 stars", "5 Sterne", "3 étoiles"...
+_SCALE = (r"(?:\s*(?:/|out of|von|sur|de)\s*(?:5|five|fünf|cinq|cinco)\b"
+          r"|\s*(?:stars?|sterne?|étoiles?|estrellas?|points?|punkte?)\b)")
 _LEADING_NUMBER = re.compile(rf"(\d{{1,3}})(?![\d])({_SCALE})?", re.IGNORECASE)
 # After a bare number: the line ends, or a separator that is not part of a number
 # ("3.5", "1,5", "1-2", "5:30" are no ratings).
@@ -231,10 +233,10 @@ def _word_rating(lines: list[str]) -> tuple[int | None, str]:
     folded = " ".join(first_words)
     found: dict[int, str] = {}
     for phrase in sorted(RATING_WORDS, key=len, reverse=True):
-        key = phrase.strip()
-        if re.search(rf"(?<![\w-]){re.escape(key)}(?![\w-])", folded):
-            found.setdefault(RATING_WORDS[phrase], key)
-            folded = folded.replace(key, " ")
+        whole = _whole_words(phrase)
+        if whole.search(folded):
+            found.setdefault(RATING_WORDS[phrase], phrase)
+            folded = whole.sub(" ", folded)  # "very good" is not also "good"
     if len(found) != 1:
         return None, ""  # none, or "good but slow, bad support": a person reads it
     rating, phrase = next(iter(found.items()))
@@ -269,5 +271,8 @@ def _word_count(lines: list[str]) -> int:
 
 def _is_opt_out(text: str) -> bool:
     folded = " ".join(_words(text))
-    return any(re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", folded)
-               for phrase in OPT_OUT_PHRASES)
+    return any(_whole_words(phrase).search(folded) for phrase in OPT_OUT_PHRASES)
+
+
+def _whole_words(phrase: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])")
