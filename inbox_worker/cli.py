@@ -171,12 +171,14 @@ def cmd_rules(app: App, args: argparse.Namespace) -> int:
     summary = app.apply_time_rules()
     delivery = app.send_due_notices()
     data = {"auto_closed": summary.auto_closed, "started": summary.started,
-            "escalated": summary.escalated, "notices_sent": delivery.sent}
+            "escalated": summary.escalated, "surveys": summary.surveys,
+            "notices_sent": delivery.sent}
     if getattr(args, "json", False):
         emit(data)
     else:
         print(f"{summary.auto_closed} auto-closed, {summary.started} scheduled started, "
-              f"{summary.escalated} escalated, {delivery.sent} mail(s) sent")
+              f"{summary.escalated} escalated, {summary.surveys} survey(s), "
+              f"{delivery.sent} mail(s) sent")
     return 0
 
 

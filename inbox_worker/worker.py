@@ -148,9 +148,10 @@ class Worker:
     def _apply_rules(self) -> None:
         with _store_errors():
             summary = self.app.apply_time_rules()
-            if summary.auto_closed or summary.started or summary.escalated:
-                log.info("rules auto_closed=%d started=%d escalated=%d", summary.auto_closed,
-                         summary.started, summary.escalated)
+            if summary.auto_closed or summary.started or summary.escalated or summary.surveys:
+                log.info("rules auto_closed=%d started=%d escalated=%d surveys=%d",
+                         summary.auto_closed, summary.started, summary.escalated,
+                         summary.surveys)
                 self.app.send_due_notices()
 
     def _send_digest(self) -> None:

@@ -8,8 +8,8 @@ configured lists; this module says which technicians get a mail. Decisions:
 - A customer's reply or a reopen goes to the assignee alone when there is one (they own the
   ticket); unassigned, to the alert recipients.
 - The technician whose own mail caused the event never gets its alert: they know.
-- Escalations go to the assignee and the escalation list; with neither, to the alert
-  recipients, so that a missed target is never told to nobody.
+- Escalations and low satisfaction ratings go to the assignee and the escalation list;
+  with neither, to the alert recipients, so that they are never told to nobody.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class AlertEvent(StrEnum):
     ASSIGNED = "assigned"
     NOTE = "note"
     ESCALATION = "escalation"
+    LOW_RATING = "low_rating"  # a satisfaction rating of 1-2, or the comment that followed it
 
 
 @dataclass(frozen=True)

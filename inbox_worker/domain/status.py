@@ -134,6 +134,10 @@ class NoticeKind(StrEnum):
     REOPENED = "reopened"
     # Not a customer notice: the reply to a technician whose tags were refused.
     TAG_REJECTED = "tag_rejected"
+    # The satisfaction follow-up (section 5a, `domain.followup`): the survey after a
+    # closing, and the question sent once after a rating of 1-2 without a comment.
+    SURVEY = "survey"
+    WHAT_WENT_WRONG = "what_went_wrong"
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from inbox_worker.notices.variables import NOTICE_KINDS
 
 # Variables whose fields are fixed: a field name not among them is a typo. (`links` and
 # `figures` are open dicts; loop variables are checked by rendering.)
-_FIXED_FIELDS = ("ticket", "customer", "support", "alert")
+_FIXED_FIELDS = ("ticket", "customer", "support", "alert", "survey")
 
 
 def check_folder(root: Path, text_env: NoticeSandbox, html_env: NoticeSandbox

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from inbox_worker.domain.followup import ANSWER_DAYS, survey_links
 from inbox_worker.domain.status import NoticeKind
 
 # Mails to technicians and leads rather than customers: alerts (every event of section 4a,
@@ -55,8 +56,17 @@ TEMPLATE_VARIABLES: dict[str, str] = {
     "now": "when the notice was written (UTC date-time)",
     "alert": (
         "alerts: alert.event (new_ticket, customer_reply, reopened, assigned, note, "
-        "escalation), alert.by (who caused it, or ''), alert.breached (escalation: the "
-        "missed targets); empty values elsewhere"
+        "escalation, low_rating), alert.by (who caused it, or ''), alert.breached "
+        "(escalation: the missed targets), alert.rating (low_rating: the customer's rating "
+        "1-2, else none); empty values elsewhere"
+    ),
+    "survey": (
+        "survey and what_went_wrong: survey.ratings (the answers 1 to 5, each with .rating, "
+        ".label such as 'excellent', and .link: a mailto link to the support address whose "
+        "subject carries the rating and the token, e.g. 'Rating 4 [IW-7K3M9QX2PD]'), "
+        "survey.opt_out (a mailto link asking for no more surveys), survey.rating "
+        "(what_went_wrong: the rating the customer gave), survey.answer_days (how long "
+        "answers count: 60); empty values elsewhere"
     ),
     "conversation": (
         "alerts and command replies: the recent messages before the new one, oldest first, "
@@ -94,7 +104,9 @@ NAME.html.j2 for an HTML alternative (autoescaped). NAME is one of:
 """ + "  " + ", ".join(NOTICE_KINDS) + """.
 
 alert, digest and command_reply go to technicians: alerts of every event (alert.event), the
-daily digest, and the answers to #queue, #mine and #show.
+daily digest, and the answers to #queue, #mine and #show. survey is the satisfaction survey
+([followup] after_days after a closing: five mailto answer links and an opt-out link, see
+survey below); what_went_wrong asks, once, why a customer rated 1 or 2 without a comment.
 
 A .txt.j2 file starts with a `Subject: ...` line, then one blank line, then the body. The
 ticket token is added to the subject automatically (`[IW-...] subject`; not to the digest
@@ -119,6 +131,8 @@ _STATUS_AFTER = {
     NoticeKind.AUTO_CLOSED: "Closed",
     NoticeKind.REOPENED: "Customer-Reply",
     NoticeKind.TAG_REJECTED: "Open",
+    NoticeKind.SURVEY: "Closed",
+    NoticeKind.WHAT_WENT_WRONG: "Closed",
 }
 
 SAMPLE_NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -160,7 +174,8 @@ def internal_defaults() -> dict[str, Any]:
     sees every variable (a notice template reading `alert.event` gets '')."""
     return {
         "recipient": "",
-        "alert": {"event": "", "by": "", "breached": []},
+        "alert": {"event": "", "by": "", "breached": [], "rating": None},
+        "survey": {"ratings": [], "opt_out": "", "rating": None, "answer_days": 0},
         "conversation": [],
         "attachments": [],
         "tickets": [],
@@ -192,7 +207,8 @@ def sample_context(kind: str, *, minimal: bool = False) -> dict[str, Any]:
     notice = NoticeKind(kind)
     now = SAMPLE_NOW
     status = _STATUS_AFTER[notice]
-    closed = notice in (NoticeKind.CLOSED, NoticeKind.AUTO_CLOSED)
+    closed = notice in (NoticeKind.CLOSED, NoticeKind.AUTO_CLOSED, NoticeKind.SURVEY,
+                        NoticeKind.WHAT_WENT_WRONG)
     reason = _SAMPLE_REASON.get(notice)
     if minimal and notice is NoticeKind.ON_HOLD:
         reason = None
@@ -229,7 +245,22 @@ def sample_context(kind: str, *, minimal: bool = False) -> dict[str, Any]:
         "links": {} if minimal else {"portal": "https://support.example.com/t/IW-7K3M9QX2PD"},
         "now": now,
         **internal_defaults(),
+        "survey": _sample_survey(notice),
     }
+
+
+def _sample_survey(notice: NoticeKind) -> dict[str, Any]:
+    if notice not in (NoticeKind.SURVEY, NoticeKind.WHAT_WENT_WRONG):
+        return dict(internal_defaults()["survey"])
+    return survey_variable("support@example.com", "IW-7K3M9QX2PD",
+                           rating=2 if notice is NoticeKind.WHAT_WENT_WRONG else None)
+
+
+def survey_variable(support_address: str, token: str, *, rating: int | None
+                    ) -> dict[str, Any]:
+    """The `survey` variable of the survey notices."""
+    return {**survey_links(support_address, token), "rating": rating,
+            "answer_days": ANSWER_DAYS}
 
 
 _SAMPLE_CUSTOMER_TEXT = """\
@@ -279,7 +310,7 @@ def _internal_sample(kind: str, *, minimal: bool) -> dict[str, Any]:
         context.update(
             text=_SAMPLE_CUSTOMER_TEXT,
             alert={"event": "new_ticket" if minimal else "customer_reply",
-                   "by": "jane.doe@example.org", "breached": []},
+                   "by": "jane.doe@example.org", "breached": [], "rating": None},
             conversation=[] if minimal else conversation,
             attachments=[] if minimal else [
                 {"filename": "error.jpg", "content_type": "image/jpeg", "size": 182_000,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from inbox_worker.config import SupportSettings
 from inbox_worker.domain.status import NoticeKind
-from inbox_worker.notices.variables import INTERNAL_KINDS, internal_defaults
+from inbox_worker.notices.variables import INTERNAL_KINDS, internal_defaults, survey_variable
 from inbox_worker.store.models import Message, OutboxItem, Ticket
 
 REFERENCES_KEPT = 20
@@ -106,8 +106,8 @@ def notice_context(
     links: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The template variables (see `notices.variables.TEMPLATE_VARIABLES`) as plain data."""
-    NoticeKind(kind)
-    return {
+    notice = NoticeKind(kind)
+    context = {
         "ticket": ticket_data(ticket),
         "customer": {"address": customer_address, "name": customer_name},
         "support": {"address": support.address, "name": support.name},
@@ -118,6 +118,10 @@ def notice_context(
         "now": now,
         **internal_defaults(),
     }
+    if notice in (NoticeKind.SURVEY, NoticeKind.WHAT_WENT_WRONG):
+        context["survey"] = survey_variable(support.address, ticket.token,
+                                            rating=ticket.satisfaction_rating)
+    return context
 
 
 def ticket_data(ticket: Ticket) -> dict[str, Any]:

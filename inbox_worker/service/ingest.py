@@ -37,7 +37,7 @@ from inbox_worker.mail.admission import ParsedMail, parse_one
 from inbox_worker.mail.authentication import sender_domain_passed
 from inbox_worker.mail.source import FetchedMail
 from inbox_worker.mail.triage import triage
-from inbox_worker.service import commands
+from inbox_worker.service import commands, followup
 from inbox_worker.service.outbox import Outbox
 from inbox_worker.service.store_lookups import MAX_MESSAGE_ID, StoreLookups
 from inbox_worker.service.technician import TechnicianMail
@@ -204,7 +204,8 @@ class Ingestor:
             if kind is MailKind.TECHNICIAN:
                 technician = TechnicianMail(writer, self.policy)
                 ticket = technician.reply(ticket, incoming, technician.parse(incoming, ticket))
-            else:
+            elif not followup.take_answer(writer, ticket, incoming):
+                # Not an answer to the satisfaction survey: an ordinary reply.
                 ticket = writer.apply_reply(ticket, incoming, self.policy)
             result = IngestResult("threaded", message_key, detail=f"via {choice.via}",
                                   ticket=ticket)

@@ -131,6 +131,7 @@ class Outbox:
         trigger: str | None = None,
         queue_position: int | None = None,
         earlier: Sequence[dict[str, Any]] | None = None,
+        rating: int | None = None,
     ) -> NewMessage | None:
         """Tell the technicians `event` needs of `ticket`: one alert to its recipients (see
         `domain.alerts`), with the customer's new `text` in full, the recent conversation
@@ -139,8 +140,8 @@ class Outbox:
         with it); `earlier` is the conversation before it when the caller knows it (a new
         ticket has none), and `queue_position` the ticket's place when the caller counted
         it. `actor`, left out of the recipients, is the technician who caused it; `by`, who
-        the alert says caused it (default: the actor). Rate limits never apply: a busy hour
-        must not silence a technician."""
+        the alert says caused it (default: the actor); `rating`, a low satisfaction
+        rating's value. Rate limits never apply: a busy hour must not silence a technician."""
         recipients = alert_recipients(event, self.audience, assignee=ticket.assignee,
                                       actor=actor, new_assignee=new_assignee)
         if not recipients:
@@ -156,7 +157,8 @@ class Outbox:
                                       customer_name=_name_in(earlier, ticket.customer))
         context.update(
             text=text, conversation=list(earlier), attachments=listed,
-            alert={"event": event.value, "by": by or actor or "", "breached": list(breached)},
+            alert={"event": event.value, "by": by or actor or "", "breached": list(breached),
+                   "rating": rating},
         )
         # One mail to all of them (one SMTP transaction, whatever the team's size): a
         # technician's reply threads by its token or its Message-ID alike.

@@ -43,7 +43,8 @@ def preview_context(session: Session, outbox: Outbox, kind: str, ticket: Ticket,
     context.update(
         text=latest["text"] if latest else "", conversation=earlier,
         alert={"event": "customer_reply" if len(recent) > 1 else "new_ticket",
-               "by": ticket.customer, "breached": context["ticket"]["breached"]},
+               "by": ticket.customer, "breached": context["ticket"]["breached"],
+               "rating": None},
     )
     return context
 

@@ -41,7 +41,8 @@ Definitions (the README quotes these):
   closing) stayed within the target. ``attainment`` = met / (met + missed), null when none
   was measured; a priority whose target is 0 has no target: null. ``escalations`` counts
   the breaches escalated in ``[start, end)`` (any ticket).
-- **Satisfaction**: ``surveys_sent`` in ``[start, end)``; ``response_rate`` = those of them
+- **Satisfaction**: ``surveys_sent`` in ``[start, end)`` (not the skipped ones);
+  ``response_rate`` = those of them
   rated (by now) / ``surveys_sent``. The ratings are those received in ``[start, end)``:
   ``average``, ``satisfied_share`` (4 or 5), ``distribution`` 1..5, per technician (the
   ticket's assignee, ``"(unassigned)"`` without one) and per category, and the latest 10
@@ -317,7 +318,10 @@ def _escalations(session: Session, start: datetime, end: datetime) -> dict[str, 
 
 
 def _satisfaction(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
-    sent = (Ticket.survey_sent_at >= start, Ticket.survey_sent_at < end)
+    # A ticket the survey skipped (and one closed before surveys existed) carries
+    # survey_sent_at = closed_at as a mark; a real survey goes days after the closing.
+    sent = (Ticket.survey_sent_at >= start, Ticket.survey_sent_at < end,
+            or_(Ticket.closed_at.is_(None), Ticket.survey_sent_at != Ticket.closed_at))
     surveys_sent = int(session.scalar(select(func.count(Ticket.id)).where(*sent)) or 0)
     answered = int(session.scalar(select(func.count(Ticket.id)).where(
         *sent, Ticket.satisfaction_rating.is_not(None))) or 0)

@@ -1,5 +1,6 @@
 """The time rules, applied at `now`: auto-close of long-Answered tickets, scheduled start,
-and escalation of tickets past a response target.
+escalation of tickets past a response target, and the satisfaction surveys due
+(`service.followup`).
 
 Which tickets are due is decided by the pure `domain.rules`/`domain.status`; this module
 finds candidates, re-reads each under a row lock (skipping rows another worker holds), asks
@@ -23,7 +24,7 @@ from inbox_worker.domain import rules, status
 from inbox_worker.domain import targets as domain_targets
 from inbox_worker.domain.alerts import AlertEvent
 from inbox_worker.domain.model import Status
-from inbox_worker.service import targets
+from inbox_worker.service import followup, targets
 from inbox_worker.service.outbox import Outbox
 from inbox_worker.service.tickets import SYSTEM_ACTOR, TicketWriter, ticket_state
 from inbox_worker.store.models import TargetBreach, Ticket, ticket_ref
@@ -36,6 +37,7 @@ class RulesSummary:
     auto_closed: int = 0
     started: int = 0
     escalated: int = 0
+    surveys: int = 0
 
 
 def apply_time_rules(
@@ -77,7 +79,8 @@ def apply_time_rules(
         for ticket_id in start_ids
     )
     return RulesSummary(auto_closed=closed, started=started,
-                        escalated=escalate_breaches(sessions, settings, now, outbox))
+                        escalated=escalate_breaches(sessions, settings, now, outbox),
+                        surveys=followup.send_surveys(sessions, settings, now, outbox))
 
 
 def escalate_breaches(sessions: sessionmaker[Session], settings: Settings, now: datetime,

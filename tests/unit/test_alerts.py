@@ -45,6 +45,10 @@ DEFAULTS = AlertAudience(TECHS)
          ("alice@example.com", "lead@example.com")),
         (AlertEvent.ESCALATION, CONFIGURED, None, None, None, ("lead@example.com",)),
         (AlertEvent.ESCALATION, DEFAULTS, None, None, None, EVERYONE),
+        # A low satisfaction rating: like an escalation.
+        (AlertEvent.LOW_RATING, CONFIGURED, "alice@example.com", "jane@customer.test", None,
+         ("alice@example.com", "lead@example.com")),
+        (AlertEvent.LOW_RATING, DEFAULTS, None, "jane@customer.test", None, EVERYONE),
     ],
 )
 def test_recipients(event: AlertEvent, audience: AlertAudience, assignee: str | None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -380,3 +381,21 @@ def test_the_readme_documents_every_template_variable() -> None:
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert TEMPLATE_DOC in readme
+
+
+def test_the_survey_offers_five_mailto_answers_and_an_opt_out() -> None:
+    from inbox_worker.domain.survey import read_answer
+
+    notice = NoticeRenderer(REPO_TEMPLATES).render("survey", sample_context("survey"))
+    links = [word for word in notice.text.split() if word.startswith("mailto:")]
+    assert len(links) == 6
+    subjects = [urllib.parse.unquote(link.partition("subject=")[2]) for link in links]
+    assert [read_answer(s, "") for s in subjects[:5]] == [
+        read_answer(f"Rating {n} [IW-7K3M9QX2PD]", "") for n in range(1, 6)]
+    assert read_answer(subjects[5], "").opt_out  # type: ignore[union-attr]
+    alert = sample_context("alert")
+    alert.update(alert={"event": "low_rating", "by": "jane.doe@example.org", "breached": [],
+                        "rating": 2}, text="")
+    rendered = NoticeRenderer(REPO_TEMPLATES).render("alert", alert)
+    assert rendered.subject.startswith("Low rating")
+    assert "rated ticket T-42 2 out of 5, without a comment" in rendered.text
