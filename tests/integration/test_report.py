@@ -590,3 +590,13 @@ def decode_png(data: bytes) -> tuple[int, int, set[tuple[int, ...]]]:
         colours.update(zip(*(line[i::channels] for i in range(3)), strict=True))
         previous = line
     return width, height, colours
+
+
+def test_a_skipped_survey_is_no_survey_sent(history_app: tuple[App, dict[str, str]]) -> None:
+    app, refs = history_app
+    assert history_report(app)["satisfaction"]["surveys_sent"] == 3
+    with app.sessions.begin() as session:
+        # The follow-up skipped T7 (and marks it so): survey_sent_at = its closing.
+        ticket = session.get(Ticket, int(refs["T7"].removeprefix("T-")))
+        ticket.survey_sent_at = ticket.closed_at
+    assert history_report(app)["satisfaction"]["surveys_sent"] == 2
