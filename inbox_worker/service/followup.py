@@ -42,6 +42,7 @@ from inbox_worker.domain.status import NoticeKind
 from inbox_worker.service.outbox import Outbox
 from inbox_worker.service.rate_limits import unaddressable
 from inbox_worker.service.tickets import SYSTEM_ACTOR, Incoming, TicketWriter
+from inbox_worker.store import repository as repo
 from inbox_worker.store.models import Message, OutboxItem, SurveyOptOut, Ticket
 from inbox_worker.store.new_rows import NewMessage
 
@@ -77,10 +78,7 @@ def send_surveys(sessions: sessionmaker[Session], settings: Settings, now: datet
 def _send_one(sessions: sessionmaker[Session], settings: Settings, ticket_id: int,
               now: datetime, outbox: Outbox) -> bool:
     with sessions.begin() as session:
-        ticket = session.scalar(
-            select(Ticket).where(Ticket.id == ticket_id).with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)
-        )
+        ticket = repo.try_lock_ticket(session, ticket_id)
         if ticket is None:
             return False  # another worker holds it now; the next pass looks again
         _lock_customer(session, ticket.customer)

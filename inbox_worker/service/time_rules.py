@@ -27,6 +27,7 @@ from inbox_worker.domain.model import Status
 from inbox_worker.service import followup, targets
 from inbox_worker.service.outbox import Outbox
 from inbox_worker.service.tickets import SYSTEM_ACTOR, TicketWriter, ticket_state
+from inbox_worker.store import repository as repo
 from inbox_worker.store.models import TargetBreach, Ticket, ticket_ref
 
 log = logging.getLogger("inbox_worker.rules")
@@ -116,10 +117,7 @@ def _escalate(sessions: sessionmaker[Session], settings: Settings, ticket_id: in
               missed: list[str], now: datetime, outbox: Outbox) -> int:
     try:
         with sessions.begin() as session:
-            ticket = session.scalar(
-                select(Ticket).where(Ticket.id == ticket_id).with_for_update(skip_locked=True)
-                .execution_options(populate_existing=True)
-            )
+            ticket = repo.try_lock_ticket(session, ticket_id)
             if ticket is None:
                 return 0  # another worker holds it now; the next pass looks again
             view = targets.view(ticket, settings.targets, now)
@@ -152,12 +150,7 @@ def _apply(
     cause: str,
 ) -> bool:
     with sessions.begin() as session:
-        ticket = session.scalar(
-            select(Ticket)
-            .where(Ticket.id == ticket_id)
-            .with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)
-        )
+        ticket = repo.try_lock_ticket(session, ticket_id)
         if ticket is None:
             return False  # another worker holds it right now and will apply the rule
         transition = status.decide(ticket_state(ticket), event, now, policy)

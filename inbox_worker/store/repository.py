@@ -102,14 +102,21 @@ def ticket_by_message_ids(session: Session, message_ids: Sequence[str]) -> Ticke
 
 def lock_ticket(session: Session, ticket_id: int) -> Ticket:
     """Re-read a ticket under a row lock (PostgreSQL) before changing it."""
-    ticket = session.scalar(
-        select(Ticket)
-        .where(Ticket.id == ticket_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    ticket = session.scalar(_locked(ticket_id))
     assert ticket is not None
     return ticket
+
+
+def try_lock_ticket(session: Session, ticket_id: int) -> Ticket | None:
+    """Like `lock_ticket`, but None at once when another worker holds the row (a time rule
+    then leaves the ticket to it; the next pass looks again)."""
+    return session.scalar(_locked(ticket_id, skip_locked=True))
+
+
+def _locked(ticket_id: int, *, skip_locked: bool = False) -> Any:
+    return (select(Ticket).where(Ticket.id == ticket_id)
+            .with_for_update(skip_locked=skip_locked)
+            .execution_options(populate_existing=True))
 
 
 def next_queue_place(session: Session, count: int = 1) -> int:
