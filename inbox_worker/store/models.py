@@ -93,6 +93,9 @@ class Ticket(Base):
     satisfaction_rating: Mapped[int | None] = mapped_column(Integer)
     satisfaction_comment: Mapped[str | None] = mapped_column(Text)
     satisfaction_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The address of our mailbox the ticket came in at (`[[mailboxes]]`); notices to the
+    # customer go out from it. None: the [support] address.
+    mailbox: Mapped[str | None] = mapped_column(String(320))
 
     participants: Mapped[list[Participant]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="Participant.id"
@@ -300,6 +303,34 @@ class ReportMail(Base):
 
     period: Mapped[str] = mapped_column(String(40), primary_key=True)  # e.g. 2026-W49
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class WorkerRow(Base):
+    """A running `run` process (host:pid), beating its heart while alive: another worker
+    takes over the notices it claimed once it is seen dead (same host: no such process;
+    another host: a stale heartbeat)."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # host:pid
+    host: Mapped[str] = mapped_column(String(100))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class MailboxPoll(Base):
+    """The latest poll of each mailbox, whoever made it: what `health` reports."""
+
+    __tablename__ = "mailbox_polls"
+
+    mailbox: Mapped[str] = mapped_column(String(320), primary_key=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_ok_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    worker_id: Mapped[str | None] = mapped_column(String(100))
 
 
 class Counter(Base):
