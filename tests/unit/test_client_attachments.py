@@ -120,10 +120,10 @@ HOSTILE_BLOBS = {
 
 @pytest.mark.parametrize("blob", HOSTILE_BLOBS.values(), ids=HOSTILE_BLOBS.keys())
 def test_hostile_winmail_dat_is_kept_as_it_came(blob: bytes) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     mail = parse_mail(outlook_tnef(blob))
     # tnefparse alone loops for ever on the counts and takes seconds on the attributes.
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
     assert files(mail) == [("winmail.dat", "application/ms-tnef")]
     assert mail.attachments[0].data == blob
     assert mail.text == "Please find the invoice attached."
@@ -324,9 +324,9 @@ UNREAD = {
 
 @pytest.mark.parametrize("calendar", UNREAD.values(), ids=UNREAD.keys())
 def test_calendar_not_read_is_kept_without_summary(calendar: bytes) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     mail = parse_mail(outlook_invite(calendar))
-    assert time.perf_counter() - started < 2.0  # icalendar takes ~1 s per 1.5 MB
+    assert time.process_time() - started < 2.0  # icalendar takes ~1 s per 1.5 MB
     assert mail.text == "Agenda: printers."
     assert [a.data for a in mail.attachments] == [calendar]
 

@@ -338,9 +338,9 @@ def test_reply_text_drops_the_quoted_history(body: str, expected: str) -> None:
 
 def test_reply_parsing_is_bounded_on_hostile_bodies() -> None:
     body = "a\n" + "\n" * 50_000 + " " * 100_000 + "b\n" + "Warning: " * 20_000
-    started = time.perf_counter()
+    started = time.process_time()
     mail = parse_mail(build(body=body))
-    assert time.perf_counter() - started < 3.0
+    assert time.process_time() - started < 3.0
     assert mail.text
 
 
@@ -382,7 +382,7 @@ def test_punycode_charset_is_refused_quickly() -> None:
     # Python's punycode decoder is quadratic: this subject alone would take ~10 s, and
     # mail-parser decodes every header with the charset the sender names.
     payload = "a-" + "9" * 150_000
-    started = time.perf_counter()
+    started = time.process_time()
     mail = parse_mail(
         build(
             f"Subject: =?punycode?Q?{payload}?=",
@@ -390,7 +390,7 @@ def test_punycode_charset_is_refused_quickly() -> None:
             body=payload,
         )
     )
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
     assert mail.subject == mail.full_text == payload
     assert any("punycode" in defect for defect in mail.defects)
 
@@ -553,10 +553,10 @@ def nested_messages(depth: int) -> bytes:
 
 
 def test_thousand_nested_multiparts_are_refused_quickly() -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(UnparseableMail, match="nested deeper than 50"):
         parse_mail(nested_multiparts(1000))
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 def test_deeply_nested_messages_are_refused() -> None:

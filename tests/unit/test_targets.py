@@ -278,10 +278,10 @@ def test_add_working_time_skips_weeks_arithmetically() -> None:
     # 7,000 years of 40-hour weeks: day by day this would take seconds, by weeks no time.
     start = berlin("2000-01-03 09:00")  # a Monday
     weeks = 7000 * 52
-    began = stopwatch.perf_counter()
+    began = stopwatch.process_time()
     result = add_working_time(start, weeks * 40 * HOUR, OFFICE_BERLIN)
     spent = working_seconds(start, result, OFFICE_BERLIN)
-    elapsed = stopwatch.perf_counter() - began
+    elapsed = stopwatch.process_time() - began
     local = result.astimezone(BERLIN)
     assert (local.weekday(), local.time()) == (4, time(17))  # a Friday evening
     assert local.date() == (start + timedelta(weeks=weeks, days=-3)).date()
