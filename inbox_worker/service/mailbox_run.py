@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from inbox_worker.mail.source import FetchedMail, MailSource
-from inbox_worker.service.ingest import Ingestor
+from inbox_worker.service.ingest import Ingestor, IngestResult
 from inbox_worker.service.parse_pool import ParseJob, ParsePool
 
 log = logging.getLogger("inbox_worker.mailbox")
@@ -131,10 +131,18 @@ def _settle(
         log.info(
             "mail key=%s outcome=%s ticket=%s message_id=%s %s",
             fetched.key, result.outcome, result.ticket_ref or "-",
-            result.message_key or "-", result.detail,
+            result.message_key or "-", result.detail, extra=_fields(fetched, result),
         )
     if progress is not None and summary.total // PROGRESS_EVERY > before // PROGRESS_EVERY:
         progress(summary.total)
+
+
+def _fields(fetched: FetchedMail, result: IngestResult) -> dict[str, object]:
+    """The mail's line as fields for JSON logs (its text cuts values at a space)."""
+    uid = fetched.key.rsplit(":", 1)[-1] if fetched.key.startswith("imap:") else None
+    return {"mailbox": fetched.mailbox, "uid": uid, "outcome": result.outcome,
+            "ticket": result.ticket_ref, "message_id": result.message_key,
+            "detail": result.detail}
 
 
 def _batches(mails: Iterable[FetchedMail], size: int) -> Iterator[list[FetchedMail]]:
