@@ -33,6 +33,7 @@ from inbox_worker.notices.render import NoticeRenderer, kind_from_name
 from inbox_worker.notices.variables import NOTICE_KINDS
 from inbox_worker.service import targets, views
 from inbox_worker.service.digest import send_digest
+from inbox_worker.service.metrics import serving_metrics
 from inbox_worker.service.previews import mail_subject, preview_context, sample_with_prefix
 from inbox_worker.store import repository as repo
 from inbox_worker.store.models import Ticket
@@ -261,7 +262,8 @@ def cmd_run(app: App, args: argparse.Namespace) -> int:
         progress=print_progress if args.verbose and sys.stderr.isatty() else None,
     )
     worker.install_signal_handlers()
-    return worker.run()
+    with serving_metrics(app.metrics, app.settings.metrics, app.sessions, app.clock):
+        return worker.run()
 
 
 def cmd_queue(app: App, args: argparse.Namespace) -> int:

@@ -21,8 +21,9 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # Our handler, told apart from those of whoever else configured logging (pytest, a host
 # application), which a change of format leaves alone.
 HANDLER_NAME = "inbox-worker"
-# `key=value` in a message; a value ends at the next space ("-" means none).
-FIELD = re.compile(r"(?<![^\s(])([a-z][a-z0-9_]*)=(\S+)")
+# `key=value` in a message; a value ends at the next space ("-" means none). A quoted or
+# bracketed value (a repr, which may hold spaces) would be cut short: it stays in the text.
+FIELD = re.compile(r"(?<![^\s(])([a-z][a-z0-9_]*)=([^\s'\"{\[(]\S*)")
 # A LogRecord's own attributes: everything else on a record came from `extra`.
 RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 

@@ -10,6 +10,7 @@ leaves its stored mails to the next pass in the same way.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,7 @@ from datetime import datetime
 
 from inbox_worker.mail.source import FetchedMail, MailSource
 from inbox_worker.service.ingest import Ingestor, IngestResult
+from inbox_worker.service.metrics import Metrics
 from inbox_worker.service.parse_pool import ParseJob, ParsePool
 
 log = logging.getLogger("inbox_worker.mailbox")
@@ -52,6 +54,7 @@ def process_mailbox(
     parse_pool: ParsePool | None = None,
     after_batch: Callable[[], object] | None = None,
     on_stored: Callable[[], object] | None = None,
+    metrics: Metrics | None = None,
 ) -> PassSummary:
     """One pass over the source, ``batch_size`` mails per transaction. With a
     ``parse_pool``, the next batch is parsed while this one is stored. ``after_batch`` runs
@@ -60,7 +63,8 @@ def process_mailbox(
     ``progress`` hears the count every PROGRESS_EVERY mails; ``should_stop`` is asked after
     each batch (a batch fetched but not yet stored then stays in the source).
     ``on_stored`` runs as soon as a batch is committed, before its mails leave the to-do
-    list (a delivering thread can start on its notices during the IMAP move)."""
+    list (a delivering thread can start on its notices during the IMAP move).
+    ``metrics`` counts each mail's outcome."""
     pool = parse_pool or ParsePool(0, ingestor.settings.mailbox.max_message_bytes)
     summary = PassSummary()
     pending: tuple[list[FetchedMail], ParseJob] | None = None
@@ -76,7 +80,8 @@ def process_mailbox(
         else:
             job = pool.start(batch)
         if pending is not None:
-            _settle(source, ingestor, clock, *pending, summary, progress, on_stored, stored)
+            _settle(source, ingestor, clock, *pending, summary, progress, on_stored, stored,
+                    metrics)
             if should_stop():
                 stored.take_off()
                 return summary
@@ -84,7 +89,8 @@ def process_mailbox(
                 after_batch()
         pending = (batch, job)
     if pending is not None:
-        _settle(source, ingestor, clock, *pending, summary, progress, on_stored, stored)
+        _settle(source, ingestor, clock, *pending, summary, progress, on_stored, stored,
+                metrics)
         stored.take_off()
         if after_batch is not None and not should_stop():
             after_batch()
@@ -114,11 +120,13 @@ def _settle(
     source: MailSource, ingestor: Ingestor, clock: Callable[[], datetime],
     batch: list[FetchedMail], job: ParseJob, summary: PassSummary,
     progress: Callable[[int], None] | None, on_stored: Callable[[], object] | None,
-    stored: _StoredMails,
+    stored: _StoredMails, metrics: Metrics | None,
 ) -> None:
     """Store one parsed batch, then take its mails off the source's to-do list (the
     quarantined ones now, the others with the next MOVE_MAILS, see `_StoredMails`)."""
+    started = time.monotonic()
     results = ingestor.store_parsed(job(), clock())
+    seconds = (time.monotonic() - started) / max(len(batch), 1)
     if on_stored is not None:
         on_stored()
     stored.add([m for m, r in zip(batch, results, strict=True) if not r.quarantined])
@@ -128,6 +136,8 @@ def _settle(
     before = summary.total
     for fetched, result in zip(batch, results, strict=True):
         summary.outcomes[result.outcome] += 1
+        if metrics is not None:
+            metrics.mail_processed(fetched.mailbox, result.outcome, seconds)
         log.info(
             "mail key=%s outcome=%s ticket=%s message_id=%s %s",
             fetched.key, result.outcome, result.ticket_ref or "-",

@@ -37,6 +37,9 @@ def test_fields_parsed_from_the_text_and_none_for_a_dash() -> None:
         "notice sent ticket=%s template=%s to=%s", "-", "answer", "c@x.test")))
     assert entry["ticket"] is None and entry["template"] == "answer"
     assert entry["to"] == "c@x.test"
+    entry = json.loads(JsonFormatter().format(record(
+        "pass mails=%d outcomes=%s error=%r", 2, {"created": 2}, "a b")))
+    assert entry["mails"] == "2" and "outcomes" not in entry and "error" not in entry
     # A field may not replace the record's own keys.
     entry = json.loads(JsonFormatter().format(record("oops level=debug time=never")))
     assert entry["level"] == "INFO" and entry["time"].endswith("Z")
