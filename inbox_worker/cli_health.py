@@ -86,9 +86,10 @@ def health_text(health: Health) -> str:
                          f"{terminal_safe(poll.last_error)}")
     backlog = health.backlog
     if backlog is not None:
-        lines.append(f"outbox: {backlog.outbox_backlog} to send, oldest queued "
-                     f"{_when(backlog.oldest_unsent_at, health.now)}; "
-                     f"{backlog.failed_deliveries} failed")
+        waiting = (f"{backlog.outbox_backlog} to send, oldest queued "
+                   f"{_when(backlog.oldest_unsent_at, health.now)}"
+                   if backlog.outbox_backlog else "nothing to send")
+        lines.append(f"outbox: {waiting}; {backlog.failed_deliveries} failed")
         lines.append(f"quarantine: {backlog.quarantined} held")
         lines.append(f"queue: {backlog.queue} ticket(s)")
     if health.workers:

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from inbox_worker.config import sqlite_file
@@ -28,6 +29,9 @@ UNSENT_STATES = ("pending", "sending")
 # after a server restart (up to 120 s) before the poll counts as stale.
 STALE_GRACE = timedelta(minutes=2)
 MISSED_ROUNDS = 3
+# A monitor waits for the answer: a PostgreSQL host that does not answer is an error after
+# this many seconds, not after the system's TCP timeout (minutes).
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 def stale_after(poll_interval: float, longest_wait: float) -> timedelta:
@@ -159,7 +163,7 @@ def check_health(database_url: str, now: datetime, stale: timedelta) -> Health:
     if missing:
         return Health(now, stale, database_error=missing)
     try:
-        engine = make_engine(database_url)
+        engine = make_engine(with_connect_timeout(database_url))
     except StoreError as exc:
         return Health(now, stale, database_error=str(exc))
     try:
@@ -174,6 +178,18 @@ def check_health(database_url: str, now: datetime, stale: timedelta) -> Health:
         return Health(now, stale, database_error=first_line(exc))
     finally:
         engine.dispose()
+
+
+def with_connect_timeout(url: str) -> str:
+    """A PostgreSQL URL with a connect_timeout, unless it names one; others as they are."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # make_engine says what is wrong with it
+    if parsed.get_backend_name() != "postgresql" or "connect_timeout" in parsed.query:
+        return url
+    return parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_SECONDS)}
+                                    ).render_as_string(hide_password=False)
 
 
 def _missing_sqlite_file(url: str) -> str | None:

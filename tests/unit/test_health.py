@@ -7,7 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from inbox_worker.cli_health import health_json, health_text
-from inbox_worker.service.health import Health, mailbox_health, stale_after
+from inbox_worker.service.health import (
+    Health,
+    mailbox_health,
+    stale_after,
+    with_connect_timeout,
+)
 from inbox_worker.service.poll_status import PollState
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
@@ -70,3 +75,12 @@ def test_a_database_error_keeps_every_key() -> None:
     assert health_text(down).splitlines() == ["health: FAILING",
                                               "database: error: connection refused"]
     assert set(health_json(Health(NOW, STALE))) == KEYS
+
+
+def test_a_postgresql_host_that_does_not_answer_is_given_up_on() -> None:
+    assert (with_connect_timeout("postgresql+psycopg://u:p%40ss@db/iw")
+            == "postgresql+psycopg://u:p%40ss@db/iw?connect_timeout=10")
+    kept = "postgresql+psycopg://u@db/iw?connect_timeout=3"
+    assert with_connect_timeout(kept) == kept
+    assert with_connect_timeout("sqlite:///var/x.db") == "sqlite:///var/x.db"
+    assert with_connect_timeout("not a url") == "not a url"
