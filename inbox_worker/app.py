@@ -23,6 +23,7 @@ from inbox_worker.notices.render import NoticeRenderer
 from inbox_worker.service.delivery import DeliverySummary, default_worker_id, deliver_due
 from inbox_worker.service.ingest import Ingestor
 from inbox_worker.service.mailbox_run import PassSummary, process_mailbox
+from inbox_worker.service.metrics import Metrics
 from inbox_worker.service.outbox import Outbox
 from inbox_worker.service.parse_pool import ParsePool
 from inbox_worker.service.time_rules import RulesSummary, apply_time_rules
@@ -69,6 +70,7 @@ class App:
     clock: Clock
     parse_pool: ParsePool | None = None
     worker_id: str = field(default_factory=default_worker_id)
+    metrics: Metrics = field(default_factory=Metrics)
 
     def open_source(self) -> MailSource:
         mailbox = self.settings.mailbox
@@ -90,6 +92,7 @@ class App:
             return process_mailbox(
                 source, self.ingestor, self.clock, should_stop=should_stop, progress=progress,
                 parse_pool=self.parse_pool_for_polls(), on_stored=on_stored,
+                metrics=self.metrics,
             )
         finally:
             source.close()
@@ -109,6 +112,7 @@ class App:
             batch = deliver_due(
                 self.sessions, sender, now=self.clock(), worker_id=self.worker_id,
                 envelope_from=self.settings.support.address, limit=DELIVERY_BATCH,
+                metrics=self.metrics,
             )
             total += batch
             if batch.sent + batch.failed + batch.retried < DELIVERY_BATCH:

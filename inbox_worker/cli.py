@@ -17,6 +17,7 @@ from typing import Any
 
 from inbox_worker import __version__
 from inbox_worker.app import App, build_app, fixed_clock, system_clock
+from inbox_worker.cli_health import add_health_parser, cmd_health
 from inbox_worker.cli_outbox import add_outbox_parser, cmd_outbox
 from inbox_worker.cli_output import add_json_flag, attachment_line, emit, print_table
 from inbox_worker.cli_quarantine import add_quarantine_parser, cmd_quarantine
@@ -25,12 +26,14 @@ from inbox_worker.config import Settings, load_settings
 from inbox_worker.domain.names import status_from_name
 from inbox_worker.domain.targets import TargetView
 from inbox_worker.errors import ConfigError, InboxWorkerError, UsageError
+from inbox_worker.logs import configure_logging, use_log_format
 from inbox_worker.mail.maildir import RawSource
 from inbox_worker.mail.terminal import terminal_safe
 from inbox_worker.notices.render import NoticeRenderer, kind_from_name
 from inbox_worker.notices.variables import NOTICE_KINDS
 from inbox_worker.service import targets, views
 from inbox_worker.service.digest import send_digest
+from inbox_worker.service.metrics import serving_metrics
 from inbox_worker.service.previews import mail_subject, preview_context, sample_with_prefix
 from inbox_worker.store import repository as repo
 from inbox_worker.store.models import Ticket
@@ -103,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_json_flag(digest_send)
     add_outbox_parser(commands)
     add_report_parser(commands)
+    add_health_parser(commands)
     return parser
 
 
@@ -121,12 +125,8 @@ def parse_now(text: str | None) -> datetime | None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose or args.command == "run" else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(
+        logging.INFO if args.verbose or args.command == "run" else logging.WARNING)
     try:
         return dispatch(args)
     except InboxWorkerError as exc:
@@ -143,9 +143,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def dispatch(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
+    use_log_format(settings.logging.format)
     if args.command == "templates" and args.templates_command == "check":
         return cmd_templates_check(settings)
     now = parse_now(args.now or os.environ.get(NOW_ENV))
+    if args.command == "health":  # without build_app: health reads, never migrates
+        return cmd_health(settings, args, now or system_clock())
     app = build_app(settings, clock=fixed_clock(now) if now else system_clock)
     try:
         handler = HANDLERS[args.command]
@@ -259,7 +262,8 @@ def cmd_run(app: App, args: argparse.Namespace) -> int:
         progress=print_progress if args.verbose and sys.stderr.isatty() else None,
     )
     worker.install_signal_handlers()
-    return worker.run()
+    with serving_metrics(app.metrics, app.settings.metrics, app.sessions, app.clock):
+        return worker.run()
 
 
 def cmd_queue(app: App, args: argparse.Namespace) -> int:

@@ -28,6 +28,12 @@ from inbox_worker.config_alerts import (
     target_hours,
 )
 from inbox_worker.config_errors import describe_errors, find_line
+from inbox_worker.config_ops import (
+    LoggingSettings,
+    MetricsSettings,
+    logging_settings,
+    metrics_settings,
+)
 from inbox_worker.config_schema import (
     DEFAULT_DATABASE_URL,
     DEFAULT_MAILDIR,
@@ -171,6 +177,8 @@ class Settings:
     targets: TargetHours = field(default_factory=TargetHours)
     followup: FollowupSettings = field(default_factory=FollowupSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
     templates_dir: Path = Path("templates")
     poll_interval: float = 30.0
     # Child processes that parse the next batch of a backlog while this one is stored
@@ -248,6 +256,8 @@ def settings_from_dict(data: dict[str, Any], *, source: Path | None = None,
         targets=target_hours(file.targets, file.alerts.timezone),
         followup=followup_settings(file.followup),
         report=report_settings(file.report),
+        metrics=metrics_settings(file.metrics),
+        logging=logging_settings(file.logging),
         templates_dir=Path(file.templates.dir),
         poll_interval=file.worker.poll_interval,
         parse_processes=file.worker.parse_processes,

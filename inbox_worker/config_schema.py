@@ -270,6 +270,30 @@ class TargetsFile(Section):
     business_hours: BusinessHoursFile | None = None  # None: around the clock
 
 
+def listen_address(value: str) -> tuple[str, int]:
+    """ "host:port" ("[::1]:port" for IPv6) as (host, port)."""
+    host, colon, port = value.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not (colon and host and port.isdigit() and 1 <= int(port) <= 65535):
+        raise ValueError(f'{value!r} is not an address to listen on as "host:port", '
+                         'e.g. "127.0.0.1:9464"')
+    return host, int(port)
+
+
+def _listen(value: str | None) -> str | None:
+    if value is not None:
+        listen_address(value)
+    return value
+
+
+class MetricsFile(Section):
+    listen: Annotated[str | None, AfterValidator(_listen)] = None  # None: no /metrics
+
+
+class LoggingFile(Section):
+    format: Literal["text", "json"] = "text"
+
+
 class ConfigFile(Section):
     """The whole file. Every section may be left out."""
 
@@ -286,6 +310,8 @@ class ConfigFile(Section):
     targets: TargetsFile = TargetsFile()
     followup: FollowupFile = FollowupFile()
     report: ReportFile = ReportFile()
+    metrics: MetricsFile = MetricsFile()
+    logging: LoggingFile = LoggingFile()
 
     @model_validator(mode="after")
     def _support_is_no_technician(self) -> ConfigFile:

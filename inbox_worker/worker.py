@@ -129,7 +129,7 @@ class Worker:
             self._source, self.app.ingestor, self.app.clock, should_stop=self.stop.is_set,
             progress=self._report_progress(started),
             parse_pool=self.app.parse_pool_for_polls(),
-            after_batch=self.app.send_due_notices,
+            after_batch=self.app.send_due_notices, metrics=self.app.metrics,
         )
         if summary.total:
             log.info("pass mails=%d outcomes=%s seconds=%.2f", summary.total,

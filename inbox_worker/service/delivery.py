@@ -33,6 +33,7 @@ from inbox_worker.mail.smtp import (
     SendSession,
 )
 from inbox_worker.notices.variables import TEAM_MAIL_KINDS
+from inbox_worker.service.metrics import Metrics
 from inbox_worker.store.models import Message, OutboxItem, ticket_ref
 
 log = logging.getLogger("inbox_worker.outbox")
@@ -82,6 +83,7 @@ def deliver_due(
     chunk: int = CLAIM_CHUNK,
     lease: timedelta = LEASE,
     max_attempts: int = MAX_ATTEMPTS,
+    metrics: Metrics | None = None,
 ) -> DeliverySummary:
     """Send up to `limit` due notices, `chunk` claimed at a time, over one connection.
 
@@ -104,8 +106,8 @@ def deliver_due(
             if not claimed:
                 break
             remaining -= len(claimed)
-            chunk_outcomes = _ChunkOutcomes(outcomes, claimed, now=now, worker_id=worker_id,
-                                            max_attempts=max_attempts)
+            chunk_outcomes = _ChunkOutcomes(outcomes, claimed, metrics, now=now,
+                                            worker_id=worker_id, max_attempts=max_attempts)
             connection.send_each(
                 [outgoing(item, envelope_from) for item in claimed],
                 chunk_outcomes.record,
@@ -153,15 +155,25 @@ class _ChunkOutcomes:
     """The `AfterSend` of one claimed chunk: records each outcome (committed before the
     next notice goes, so that a crash resends at most one) and tallies them."""
 
-    def __init__(self, writer: _OutcomeWriter, claimed: list[ClaimedNotice], **options: Any
-                 ) -> None:
+    def __init__(self, writer: _OutcomeWriter, claimed: list[ClaimedNotice],
+                 metrics: Metrics | None, **options: Any) -> None:
         self._writer = writer
         self._claimed = claimed
+        self._metrics = metrics
         self._options = options
         self.summary = DeliverySummary()
+        # The sends go one after the other: each took the time since the previous outcome.
+        self._since = time.monotonic()
 
     def record(self, index: int, error: SendError | None) -> None:
-        self.summary += self._writer.record(self._claimed[index], error, **self._options)
+        seconds = time.monotonic() - self._since
+        outcome = self._writer.record(self._claimed[index], error, **self._options)
+        self.summary += outcome
+        if self._metrics is not None:
+            self._metrics.notice_delivered(self._claimed[index].notice, sent=outcome.sent,
+                                           failed=outcome.failed, retried=outcome.retried,
+                                           seconds=seconds)
+        self._since = time.monotonic()
 
 
 class _OutcomeWriter:

@@ -10,13 +10,15 @@ leaves its stored mails to the next pass in the same way.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from inbox_worker.mail.source import FetchedMail, MailSource
-from inbox_worker.service.ingest import Ingestor
+from inbox_worker.service.ingest import Ingestor, IngestResult
+from inbox_worker.service.metrics import Metrics
 from inbox_worker.service.parse_pool import ParseJob, ParsePool
 
 log = logging.getLogger("inbox_worker.mailbox")
@@ -52,6 +54,7 @@ def process_mailbox(
     parse_pool: ParsePool | None = None,
     after_batch: Callable[[], object] | None = None,
     on_stored: Callable[[], object] | None = None,
+    metrics: Metrics | None = None,
 ) -> PassSummary:
     """One pass over the source, ``batch_size`` mails per transaction. With a
     ``parse_pool``, the next batch is parsed while this one is stored. ``after_batch`` runs
@@ -60,7 +63,8 @@ def process_mailbox(
     ``progress`` hears the count every PROGRESS_EVERY mails; ``should_stop`` is asked after
     each batch (a batch fetched but not yet stored then stays in the source).
     ``on_stored`` runs as soon as a batch is committed, before its mails leave the to-do
-    list (a delivering thread can start on its notices during the IMAP move)."""
+    list (a delivering thread can start on its notices during the IMAP move).
+    ``metrics`` counts each mail's outcome."""
     pool = parse_pool or ParsePool(0, ingestor.settings.mailbox.max_message_bytes)
     summary = PassSummary()
     pending: tuple[list[FetchedMail], ParseJob] | None = None
@@ -76,7 +80,8 @@ def process_mailbox(
         else:
             job = pool.start(batch)
         if pending is not None:
-            _settle(source, ingestor, clock, *pending, summary, progress, on_stored, stored)
+            _settle(source, ingestor, clock, *pending, summary, progress, on_stored, stored,
+                    metrics)
             if should_stop():
                 stored.take_off()
                 return summary
@@ -84,7 +89,8 @@ def process_mailbox(
                 after_batch()
         pending = (batch, job)
     if pending is not None:
-        _settle(source, ingestor, clock, *pending, summary, progress, on_stored, stored)
+        _settle(source, ingestor, clock, *pending, summary, progress, on_stored, stored,
+                metrics)
         stored.take_off()
         if after_batch is not None and not should_stop():
             after_batch()
@@ -114,11 +120,13 @@ def _settle(
     source: MailSource, ingestor: Ingestor, clock: Callable[[], datetime],
     batch: list[FetchedMail], job: ParseJob, summary: PassSummary,
     progress: Callable[[int], None] | None, on_stored: Callable[[], object] | None,
-    stored: _StoredMails,
+    stored: _StoredMails, metrics: Metrics | None,
 ) -> None:
     """Store one parsed batch, then take its mails off the source's to-do list (the
     quarantined ones now, the others with the next MOVE_MAILS, see `_StoredMails`)."""
+    started = time.monotonic()
     results = ingestor.store_parsed(job(), clock())
+    seconds = (time.monotonic() - started) / max(len(batch), 1)
     if on_stored is not None:
         on_stored()
     stored.add([m for m, r in zip(batch, results, strict=True) if not r.quarantined])
@@ -128,13 +136,23 @@ def _settle(
     before = summary.total
     for fetched, result in zip(batch, results, strict=True):
         summary.outcomes[result.outcome] += 1
+        if metrics is not None:
+            metrics.mail_processed(fetched.mailbox, result.outcome, seconds)
         log.info(
             "mail key=%s outcome=%s ticket=%s message_id=%s %s",
             fetched.key, result.outcome, result.ticket_ref or "-",
-            result.message_key or "-", result.detail,
+            result.message_key or "-", result.detail, extra=_fields(fetched, result),
         )
     if progress is not None and summary.total // PROGRESS_EVERY > before // PROGRESS_EVERY:
         progress(summary.total)
+
+
+def _fields(fetched: FetchedMail, result: IngestResult) -> dict[str, object]:
+    """The mail's line as fields for JSON logs (its text cuts values at a space)."""
+    uid = fetched.key.rsplit(":", 1)[-1] if fetched.key.startswith("imap:") else None
+    return {"mailbox": fetched.mailbox, "uid": uid, "outcome": result.outcome,
+            "ticket": result.ticket_ref, "message_id": result.message_key,
+            "detail": result.detail}
 
 
 def _batches(mails: Iterable[FetchedMail], size: int) -> Iterator[list[FetchedMail]]:
