@@ -10,9 +10,12 @@ server. The whole story with real processes (kill -9 mid-send, restart) is in
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -24,6 +27,7 @@ from inbox_worker.mail.smtp import make_sender
 from inbox_worker.mail.source import FetchedMail
 from inbox_worker.service.delivery import LEASE, DeliverySummary, deliver_due
 from inbox_worker.service.heartbeat import (
+    Heartbeat,
     ProcessIdentity,
     claimant_identity,
     database_now,
@@ -32,6 +36,7 @@ from inbox_worker.service.heartbeat import (
 )
 from inbox_worker.store.models import OutboxItem, WorkerRow
 from tests.conftest import NOW
+from tests.integration.test_worker_process import wait_for
 from tests.support.mails import make_mail
 from tests.support.smtp import SmtpServer
 
@@ -71,10 +76,11 @@ def gone_pid() -> int:
 
 
 def queue_acknowledgements(app: App, prefix: str, n: int) -> None:
+    """`n` new tickets, each with its acknowledgement due."""
     raws = [make_mail(sender=f"{prefix}{i}@customer.test", subject=f"Case {i}")
             for i in range(n)]
     results = app.ingestor.process_batch(
-        [FetchedMail(f"test:{prefix}:{i}", raw) for i, raw in enumerate(raws)], NOW)
+        [FetchedMail(f"test:{prefix}:{i}", raw) for i, raw in enumerate(raws)], app.clock())
     assert [r.outcome for r in results] == ["created"] * n
 
 
@@ -159,3 +165,48 @@ def test_the_rows_of_dead_claimants_go_at_once_and_live_ones_keep_theirs(
     assert summary.sent == 2 * (len(cases) - len(dead))
     assert len(smtp_server.received) == 2 * len(cases)
 
+
+
+def test_two_workers_take_a_dead_claimants_rows_over_once_each(
+    app: App, smtp_server: SmtpServer, database_url: str,
+) -> None:
+    n = 80
+    queue_acknowledgements(app, "c", n)
+    dead = f"{local_host()}:{gone_pid()}:dead0001:7"
+    with app.sessions.begin() as session:
+        session.execute(update(OutboxItem).values(
+            state="sending", claimed_by=dead, claimed_until=NOW + LEASE))
+    barrier = threading.Barrier(2)
+
+    def work(worker: str) -> int:
+        barrier.wait()
+        sender = make_sender(app.settings.smtp)
+        total = 0
+        while sent := deliver_due(app.sessions, sender, now=NOW, worker_id=worker, chunk=5,
+                                  envelope_from="support@example.com").sent:
+            total += sent
+        return total
+
+    me = this_process().id
+    with ThreadPoolExecutor(2) as pool:
+        totals = list(pool.map(work, [f"{me}:1", f"{me}:2"], timeout=120))
+    assert sum(totals) == n
+    ids = smtp_server.message_ids()
+    assert len(ids) == n and len(set(ids)) == n
+    if database_url.startswith("postgresql"):
+        assert all(totals), totals  # both took their share, side by side
+
+
+def test_a_worker_beats_while_it_runs_and_records_its_stop(app: App) -> None:
+    def row() -> WorkerRow:
+        with app.sessions() as session:
+            found = session.get(WorkerRow, this_process().id)
+            assert found is not None
+            return found
+
+    with Heartbeat(app.sessions, every=0.05):
+        first = row()
+        assert (first.host, first.pid, first.stopped_at) == (local_host(), os.getpid(), None)
+        wait_for(lambda: row().heartbeat_at > first.heartbeat_at, 10)
+    assert row().stopped_at is not None
+    assert app.worker_id.startswith(f"{this_process().id}:")
