@@ -179,6 +179,6 @@ class Heartbeat:
                         WorkerRow.heartbeat_at < now - FORGET_AFTER))
             if first:
                 log.info("worker registered worker=%s", self.identity.id)
-        except SQLAlchemyError as exc:
+        except Exception as exc:  # noqa: BLE001 - the thread must live to beat again
             log.warning("heartbeat failed worker=%s error=%r", self.identity.id,
-                        str(exc).splitlines()[0])
+                        (str(exc).splitlines() or [""])[0])

@@ -7,17 +7,19 @@ A claimant is the process in a row's `claimed_by` (`host:pid:nonce`, see
 - it ran on this host (same boot and pid namespace) and no process has its pid any more
   (or only a zombie), or the pid is ours (we hold it and are not that process), or a
   worker registered after it with the same pid (the pid went to a newer process);
-- it registered and its heartbeat is older than `STALE_AFTER` (the only rule for another
-  host, where a pid means nothing).
+- it ran on another host (or this one before a reboot), registered, and its heartbeat is
+  older than `STALE_AFTER`: there a pid means nothing.
 Anything else is alive: a live claimant, however slow, keeps its rows, so that no notice
-goes twice. A claimant that never registered (an id without a nonce, from before, or a
-one-shot command on another host) waits for its lease as before.
+goes twice. On this host a live pid that no rule explains keeps the rows until the lease
+(its owner may be the claimant). A claimant on another host that never registered (an id
+of the form before nonces, a one-shot command) waits for its lease as before.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import and_, or_, select
@@ -67,31 +69,33 @@ def dead_claimants(session: Session) -> dict[str, DeadClaimant]:
     now = database_now(session)
     dead = {}
     for claimed_by, who in others.items():
-        reason = _why_dead(who, rows)
         row = rows.get(who.id)
-        if reason is None and row is not None and row.heartbeat_at < now - STALE_AFTER:
-            reason = "heartbeat_stale"
+        reason = _why_dead(who, row, rows, now)
         if reason is not None:
             silent = (now - row.heartbeat_at).total_seconds() if row is not None else 0.0
             dead[claimed_by] = DeadClaimant(who.id, reason, max(silent, 0.0))
     return dead
 
 
-def _why_dead(who: ProcessIdentity, rows: dict[str, WorkerRow]) -> str | None:
-    row = rows.get(who.id)
+def _why_dead(who: ProcessIdentity, row: WorkerRow | None, rows: dict[str, WorkerRow],
+              now: datetime) -> str | None:
     if row is not None and row.stopped_at is not None:
         return "stopped"
-    if not pids_comparable(who.host):
+    if pids_comparable(who.host):
+        # The pid decides here, not the heartbeat: a live worker whose beat waits behind a
+        # long write (SQLite) keeps its rows.
+        if who.pid == os.getpid():
+            return "pid_reused"
+        if not process_exists(who.pid):
+            return "no_process"
+        if row is not None and any(
+            other.host == who.host and other.pid == who.pid and other.id != who.id
+            and other.started_at > row.started_at for other in rows.values()
+        ):
+            return "pid_reused"
         return None
-    if who.pid == os.getpid():
-        return "pid_reused"
-    if not process_exists(who.pid):
-        return "no_process"
-    if row is not None and any(
-        other.host == who.host and other.pid == who.pid and other.id != who.id
-        and other.started_at > row.started_at for other in rows.values()
-    ):
-        return "pid_reused"
+    if row is not None and row.heartbeat_at < now - STALE_AFTER:
+        return "heartbeat_stale"
     return None
 
 

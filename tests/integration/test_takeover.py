@@ -116,12 +116,15 @@ def test_the_rows_of_dead_claimants_go_at_once_and_live_ones_keep_theirs(
 ) -> None:
     here = local_host()
     me = this_process()
-    dead_pid, slow_pid, stopped_pid, reused_pid = gone_pid(), live_pid(), live_pid(), live_pid()
+    dead_pid = gone_pid()
+    slow_pid, silent_pid, stopped_pid, reused_pid = (live_pid() for _ in range(4))
     cases: list[tuple[str, str, str | None, str | None]] = [
         # (name, claimed_by, how it is registered, why dead; None: alive, rows kept)
         ("gone", f"{here}:{dead_pid}:aaaa0001:7", "fresh", "no_process"),
         ("goneunreg", f"{here}:{dead_pid}:aaaa0002:7", None, "no_process"),
         ("slow", f"{here}:{slow_pid}:aaaa0003:7", "fresh", None),
+        # On this host the pid decides: a beat held up behind a long write is not death.
+        ("slowsilent", f"{here}:{silent_pid}:aaaa0011:7", "stale", None),
         # Its order against the newer worker on its pid below is unknown: kept.
         ("slowunreg", f"{here}:{reused_pid}:aaaa0004:7", None, None),
         ("myself", f"{me.id}:99", None, None),
