@@ -31,6 +31,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from inbox_worker.store.database import first_line
 from inbox_worker.store.models import WorkerRow
 
 log = logging.getLogger("inbox_worker.heartbeat")
@@ -148,7 +149,7 @@ class Heartbeat:
         except SQLAlchemyError as exc:
             # Others will see the heartbeat go stale (or the pid gone) instead.
             log.warning("worker stop not recorded worker=%s error=%r", self.identity.id,
-                        str(exc).splitlines()[0])
+                        first_line(exc))
 
     def __enter__(self) -> Heartbeat:
         return self.start()
@@ -165,11 +166,10 @@ class Heartbeat:
         try:
             with self._sessions.begin() as session:
                 now = database_now(session)
-                beaten = session.execute(
-                    update(WorkerRow).where(WorkerRow.id == self.identity.id)
-                    .values(heartbeat_at=now)
-                ).rowcount
-                if not beaten:
+                row = session.get(WorkerRow, self.identity.id)
+                if row is not None:
+                    row.heartbeat_at = now
+                else:
                     # The first beat, or the row was forgotten while we could not beat.
                     session.add(WorkerRow(id=self.identity.id, host=self.identity.host,
                                           pid=self.identity.pid, started_at=now,
@@ -181,4 +181,4 @@ class Heartbeat:
                 log.info("worker registered worker=%s", self.identity.id)
         except Exception as exc:  # noqa: BLE001 - the thread must live to beat again
             log.warning("heartbeat failed worker=%s error=%r", self.identity.id,
-                        (str(exc).splitlines() or [""])[0])
+                        first_line(exc))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from inbox_worker.service.heartbeat import (
@@ -59,7 +59,7 @@ def dead_claimants(session: Session) -> dict[str, DeadClaimant]:
     }
     if not others:
         return {}
-    condition = WorkerRow.id.in_({who.id for who in others.values()})
+    condition: ColumnElement[bool] = WorkerRow.id.in_({who.id for who in others.values()})
     local_pids = {who.pid for who in others.values() if pids_comparable(who.host)}
     if local_pids:
         # Newer workers with the same pids, for the pid-reuse rule.
