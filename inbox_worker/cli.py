@@ -33,6 +33,7 @@ from inbox_worker.notices.render import NoticeRenderer, kind_from_name
 from inbox_worker.notices.variables import NOTICE_KINDS
 from inbox_worker.service import targets, views
 from inbox_worker.service.digest import send_digest
+from inbox_worker.service.heartbeat import Heartbeat
 from inbox_worker.service.metrics import serving_metrics
 from inbox_worker.service.previews import mail_subject, preview_context, sample_with_prefix
 from inbox_worker.store import repository as repo
@@ -158,7 +159,10 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def cmd_poll(app: App, args: argparse.Namespace) -> int:
-    summary, delivery = app.poll_and_deliver()
+    # Registered like `run`: a long pass may claim hundreds of notices, which another
+    # worker takes over at once if this one is killed (`service.liveness`).
+    with Heartbeat(app.sessions):
+        summary, delivery = app.poll_and_deliver()
     if args.json:
         emit({"processed": summary.total, "outcomes": dict(summary.outcomes),
               "notices": {"sent": delivery.sent, "failed": delivery.failed,
@@ -262,7 +266,8 @@ def cmd_run(app: App, args: argparse.Namespace) -> int:
         progress=print_progress if args.verbose and sys.stderr.isatty() else None,
     )
     worker.install_signal_handlers()
-    with serving_metrics(app.metrics, app.settings.metrics, app.sessions, app.clock):
+    with serving_metrics(app.metrics, app.settings.metrics, app.sessions, app.clock), \
+            Heartbeat(app.sessions):
         return worker.run()
 
 

@@ -3,18 +3,19 @@
 `deliver_due` claims due rows (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite serialises
 writers with BEGIN IMMEDIATE), sends them over one connection, and records each outcome in
 its own short transaction. A row left in `sending` by a crashed worker becomes claimable
-when its lease expires: the only window in which a mail can go out twice. What is queued,
-and whether it may go at all, is `service.outbox`'s business: this half sends bytes.
+as soon as its claimant is seen dead (`service.liveness`), else when its lease expires: a
+mail the SMTP server accepted just before the crash is the only one that can go out twice.
+What is queued, and whether it may go at all, is `service.outbox`'s business: this half
+sends bytes.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import os
-import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,8 @@ from inbox_worker.mail.smtp import (
     SendSession,
 )
 from inbox_worker.notices.variables import TEAM_MAIL_KINDS
+from inbox_worker.service.heartbeat import this_process
+from inbox_worker.service.liveness import DeadClaimant, dead_claimants
 from inbox_worker.service.metrics import Metrics
 from inbox_worker.store.models import Message, OutboxItem, ticket_ref
 
@@ -68,8 +71,8 @@ class ClaimedNotice:
 
 
 def default_worker_id() -> str:
-    """host:pid:thread, unique among live senders."""
-    return f"{socket.gethostname()[:60]}:{os.getpid()}:{threading.get_ident()}"[:100]
+    """host:pid:nonce:thread: this process's id (`service.heartbeat`), then the thread."""
+    return f"{this_process().id}:{threading.get_native_id()}"[:100]
 
 
 def deliver_due(
@@ -209,26 +212,29 @@ def claim_due(
     worker_id: str,
     lease: timedelta = LEASE,
 ) -> list[ClaimedNotice]:
-    """Mark up to `limit` due rows `sending` under a lease for `worker_id`, and commit."""
-    due = or_(
-        and_(OutboxItem.state == "pending", OutboxItem.next_attempt_at <= now),
-        and_(
-            OutboxItem.state == "sending",
-            or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),
-        ),
-    )
+    """Mark up to `limit` due rows `sending` under a lease for `worker_id`, and commit.
+
+    Due: pending rows whose time has come, and rows still `sending` whose lease ran out or
+    whose claimant is dead (taken over at once, and logged)."""
     with sessions.begin() as session:
-        ids = list(
-            session.scalars(
-                select(OutboxItem.id)
-                .where(due)
-                .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
+        dead = dead_claimants(session)
+        claimable = [OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now]
+        if dead:
+            claimable.append(OutboxItem.claimed_by.in_(dead))
+        due = or_(
+            and_(OutboxItem.state == "pending", OutboxItem.next_attempt_at <= now),
+            and_(OutboxItem.state == "sending", or_(*claimable)),
         )
-        if not ids:
+        picked = session.execute(
+            select(OutboxItem.id, OutboxItem.state, OutboxItem.claimed_by)
+            .where(due)
+            .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not picked:
             return []
+        ids = [row.id for row in picked]
         session.execute(
             update(OutboxItem)
             .where(OutboxItem.id.in_(ids))
@@ -244,7 +250,18 @@ def claim_due(
             .where(OutboxItem.id.in_(ids))
             .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
         ).all()
+    _log_takeovers([row.claimed_by for row in picked if row.state == "sending"], dead,
+                   worker_id)
     return [ClaimedNotice(*row) for row in rows]
+
+
+def _log_takeovers(previous: list[str | None], dead: dict[str, DeadClaimant],
+                   worker_id: str) -> None:
+    """One line per claimant whose rows we took: a dead one's at once, else by the lease."""
+    for claimed_by, count in Counter(previous).items():
+        claimant = dead.get(claimed_by or "")
+        why = claimant.describe() if claimant else f"from={claimed_by} reason=lease_expired"
+        log.warning("notices taken over count=%d %s by=%s", count, why, worker_id)
 
 
 def retry_delay(attempts_before: int) -> timedelta:

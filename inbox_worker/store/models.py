@@ -306,13 +306,13 @@ class ReportMail(Base):
 
 
 class WorkerRow(Base):
-    """A running `run` process (host:pid), beating its heart while alive: another worker
+    """A running `run` or `poll` process, beating its heart while alive: another worker
     takes over the notices it claimed once it is seen dead (same host: no such process;
-    another host: a stale heartbeat)."""
+    another host: a stale heartbeat). See `service.heartbeat` and `service.liveness`."""
 
     __tablename__ = "workers"
 
-    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # host:pid
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # host:pid:nonce
     host: Mapped[str] = mapped_column(String(100))
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,12 +1,14 @@
 """A real SMTP server on 127.0.0.1 for the tests (aiosmtpd), with scripted refusals.
 
 `SmtpServer` records every accepted envelope, can be told to answer a given recipient with
-a temporary (421, 451) or permanent (550) reply, and can be stopped and started again on
-the same port, which is how the tests play "SMTP down, then up again".
+a temporary (421, 451) or permanent (550) reply, to take its time over each mail (a slow
+relay, so that a kill lands mid-send), and can be stopped and started again on the same
+port, which is how the tests play "SMTP down, then up again".
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
@@ -41,6 +43,8 @@ class RecordingHandler:
         self.received: list[Received] = []
         self.rcpt_replies: dict[str, str] = {}
         self.data_reply: str | None = None
+        # Seconds spent on each mail before it is accepted.
+        self.accept_delay = 0.0
         self._lock = threading.Lock()
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
@@ -57,6 +61,8 @@ class RecordingHandler:
     ) -> str:
         if self.data_reply is not None:
             return self.data_reply
+        if self.accept_delay:
+            await asyncio.sleep(self.accept_delay)
         content = envelope.original_content or envelope.content
         with self._lock:
             self.received.append(
