@@ -104,7 +104,7 @@ class Ingestor:
 
     def _parse(self, fetched: FetchedMail) -> ParsedMail:
         """Parse outside any transaction (pure work, no lock held)."""
-        return parse_one(fetched, self.settings.mailbox.max_message_bytes)
+        return parse_one(fetched, self.settings.max_message_bytes)
 
     def _store_batch(self, parsed: list[ParsedMail], now: datetime) -> list[IngestResult]:
         results: list[IngestResult] = []

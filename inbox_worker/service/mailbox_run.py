@@ -61,7 +61,7 @@ def process_mailbox(
     each batch (a batch fetched but not yet stored then stays in the source).
     ``on_stored`` runs as soon as a batch is committed, before its mails leave the to-do
     list (a delivering thread can start on its notices during the IMAP move)."""
-    pool = parse_pool or ParsePool(0, ingestor.settings.mailbox.max_message_bytes)
+    pool = parse_pool or ParsePool(0, ingestor.settings.max_message_bytes)
     summary = PassSummary()
     pending: tuple[list[FetchedMail], ParseJob] | None = None
     stored = _StoredMails(source)
