@@ -206,10 +206,17 @@ class Settings:
         """(address, display name) that mails of a ticket that came in at ``mailbox`` go out
         from: that mailbox's, or the [support] ones (None, or a mailbox since removed from
         the file keeps its address under the support name)."""
-        for box in self.mailboxes:
-            if mailbox and box.address == mailbox:
-                return box.address, box.name or self.support.name
-        return mailbox or self.support.address, self.support.name
+        box = self._mailbox_at(mailbox)
+        return mailbox or self.support.address, (box and box.name) or self.support.name
+
+    def default_category(self, mailbox: str | None) -> str | None:
+        """The category of a new ticket that came in at ``mailbox``."""
+        box = self._mailbox_at(mailbox)
+        return box.category if box else None
+
+    def _mailbox_at(self, address: str | None) -> MailboxSettings | None:
+        return next((box for box in self.mailboxes if address and box.address == address),
+                    None)
 
 
 def load_settings(path: Path | None = None, *, env: dict[str, str] | None = None) -> Settings:
