@@ -1,4 +1,5 @@
-"""The IMAP mailbox source (imapclient): connection, UID cursor, move/flag after commit, IDLE.
+"""The IMAP mailbox source (imapclient): connection, UID cursor, move/flag after commit,
+waiting for mail (the IDLE command itself is in `imap_idle`).
 
 Owns everything that speaks IMAP for reading the support mailbox. Mails are keyed
 ``imap:FOLDER:UIDVALIDITY:UID``; a key is only ever acted on while the folder still has

@@ -21,7 +21,7 @@ from inbox_worker.worker import Worker
 from tests.support.configs import REPO
 from tests.support.dovecot import Dovecot
 from tests.support.fixtures import ImapAccount, _new_account
-from tests.support.mails import make_mail
+from tests.support.mails import make_mail, reply_to
 from tests.support.smtp import SmtpServer
 from tests.support.waiting import wait_for
 
@@ -142,6 +142,16 @@ def test_poll_once_reads_every_mailbox_and_keeps_each_tickets_mailbox(
 
     assert main(["--config", str(config), "poll", "--once", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["processed"] == 0
+
+    # Bob answers the billing acknowledgement, but to support@: the ticket stays billing's.
+    [acknowledgement] = [r.content for r in smtp_server.received
+                         if r.rcpt_tos == ("bob@customer.test",)]
+    answer = reply_to(acknowledgement, sender="bob@customer.test", body="Invoice 7, please.")
+    dovecot.append(imap_account.user, "INBOX",
+                   answer.replace(b"To: billing@example.com", b"To: support@example.com"))
+    assert main(["--config", str(config), "poll", "--once", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["outcomes"] == {"threaded": 1}
+    assert tickets_by_customer(app)["bob@customer.test"] == ("billing@example.com", "billing")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
