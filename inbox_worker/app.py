@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inbox_worker.config import MailboxSettings, Settings
@@ -134,8 +134,14 @@ class App:
 
     def _record_poll(self, mailbox: str, error: str | None) -> None:
         try:
-            record_poll(self.sessions, mailbox, now=self.clock(), worker_id=self.worker_id,
-                        error=error)
+            try:
+                record_poll(self.sessions, mailbox, now=self.clock(),
+                            worker_id=self.worker_id, error=error)
+            except IntegrityError:
+                # Another worker wrote the mailbox's first row meanwhile: it is there to
+                # update now.
+                record_poll(self.sessions, mailbox, now=self.clock(),
+                            worker_id=self.worker_id, error=error)
         except SQLAlchemyError as exc:
             raise StoreError(f"database error: {first_line(exc)}") from exc
 
