@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from inbox_worker.config import Settings
-from inbox_worker.mail.maildir import MaildirSource
+from inbox_worker.config import MailboxSettings, Settings
+from inbox_worker.errors import MailboxError, StoreError
+from inbox_worker.mail.mailboxes import open_source
 from inbox_worker.mail.smtp import MailSender, SendSession, make_sender
 from inbox_worker.mail.source import MailSource
 from inbox_worker.notices.render import NoticeRenderer
@@ -26,8 +28,14 @@ from inbox_worker.service.mailbox_run import PassSummary, process_mailbox
 from inbox_worker.service.metrics import Metrics
 from inbox_worker.service.outbox import Outbox
 from inbox_worker.service.parse_pool import ParsePool
+from inbox_worker.service.poll_status import record_poll
 from inbox_worker.service.time_rules import RulesSummary, apply_time_rules
-from inbox_worker.store.database import make_engine, make_session_factory, upgrade_schema
+from inbox_worker.store.database import (
+    first_line,
+    make_engine,
+    make_session_factory,
+    upgrade_schema,
+)
 
 log = logging.getLogger("inbox_worker.app")
 
@@ -72,36 +80,79 @@ class App:
     worker_id: str = field(default_factory=default_worker_id)
     metrics: Metrics = field(default_factory=Metrics)
 
-    def open_source(self) -> MailSource:
-        mailbox = self.settings.mailbox
-        if mailbox.kind == "imap":
-            from inbox_worker.mail.imap import ImapSource
+    def open_source(self, mailbox: MailboxSettings | None = None) -> MailSource:
+        """The source of ``mailbox`` (default: the first one read)."""
+        return open_source(mailbox or self.settings.read_mailboxes[0])
 
-            return ImapSource(mailbox)
-        return MaildirSource(
-            mailbox.path,
-            processed_folder=mailbox.processed_folder,
-            quarantine_folder=mailbox.quarantine_folder,
-        )
+    def mailbox_name(self, mailbox: MailboxSettings) -> str:
+        """How logs and the health table name ``mailbox``: its address."""
+        return mailbox.address or self.settings.support.address
 
     def poll_once(self, *, should_stop: Callable[[], bool] = lambda: False,
                   progress: Callable[[int], None] | None = None,
                   on_stored: Callable[[], object] | None = None) -> PassSummary:
-        source = self.open_source()
+        """One pass over each mailbox, one after the other. A mailbox that fails does not
+        keep the others from their pass; its error is raised once they had it."""
+        total = PassSummary()
+        failed: MailboxError | None = None
+        for mailbox in self.settings.read_mailboxes:
+            if should_stop():
+                break
+            source = self.open_source(mailbox)
+            try:
+                total.outcomes += self.poll_mailbox(
+                    mailbox, source, should_stop=should_stop, progress=progress,
+                    on_stored=on_stored).outcomes
+            except MailboxError as exc:
+                failed = failed or exc
+            finally:
+                source.close()
+        if failed is not None:
+            raise failed
+        return total
+
+    def poll_mailbox(self, mailbox: MailboxSettings, source: MailSource, *,
+                     should_stop: Callable[[], bool] = lambda: False,
+                     progress: Callable[[int], None] | None = None,
+                     on_stored: Callable[[], object] | None = None,
+                     after_batch: Callable[[], object] | None = None) -> PassSummary:
+        """One pass over ``mailbox`` (see `process_mailbox`), recorded for `health`: the
+        one way `poll --once` and `run` read a mailbox."""
+        name = self.mailbox_name(mailbox)
         try:
-            return process_mailbox(
+            summary = process_mailbox(
                 source, self.ingestor, self.clock, should_stop=should_stop, progress=progress,
                 parse_pool=self.parse_pool_for_polls(), on_stored=on_stored,
                 metrics=self.metrics,
+                after_batch=after_batch,
             )
-        finally:
-            source.close()
+        except MailboxError as exc:
+            try:
+                self._record_poll(name, str(exc))
+            except StoreError:
+                log.warning("recording the failed poll of %s failed too", name, exc_info=True)
+            raise
+        self._record_poll(name, None)
+        return summary
+
+    def _record_poll(self, mailbox: str, error: str | None) -> None:
+        try:
+            try:
+                record_poll(self.sessions, mailbox, now=self.clock(),
+                            worker_id=self.worker_id, error=error)
+            except IntegrityError:
+                # Another worker wrote the mailbox's first row meanwhile: it is there to
+                # update now.
+                record_poll(self.sessions, mailbox, now=self.clock(),
+                            worker_id=self.worker_id, error=error)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database error: {first_line(exc)}") from exc
 
     def parse_pool_for_polls(self) -> ParsePool:
         """One pool for the App's life (its child starts on the first backlog)."""
         if self.parse_pool is None:
             self.parse_pool = ParsePool(self.settings.parse_processes,
-                                        self.settings.mailbox.max_message_bytes)
+                                        self.settings.max_message_bytes)
         return self.parse_pool
 
     def send_due_notices(self, sender: MailSender | None = None) -> DeliverySummary:

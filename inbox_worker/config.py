@@ -28,6 +28,7 @@ from inbox_worker.config_alerts import (
     target_hours,
 )
 from inbox_worker.config_errors import describe_errors, find_line
+from inbox_worker.config_mailboxes import mailbox_place
 from inbox_worker.config_ops import (
     LoggingSettings,
     MetricsSettings,
@@ -39,9 +40,9 @@ from inbox_worker.config_schema import (
     DEFAULT_MAILDIR,
     DEFAULT_SENT_MAILDIR,
     ConfigFile,
+    MailboxesEntry,
     MailboxFile,
     SmtpFile,
-    mailbox_place,
 )
 from inbox_worker.domain.targets import TargetHours
 from inbox_worker.errors import ConfigError
@@ -98,9 +99,13 @@ class DatabaseSettings:
 
 @dataclass(frozen=True)
 class MailboxSettings:
-    """The mailbox to read. ``kind`` is ``maildir`` or ``imap``."""
+    """A mailbox to read. ``kind`` is ``maildir`` or ``imap``."""
 
     kind: str = "maildir"
+    # Who the mailbox is to customers ([[mailboxes]]); "": [mailbox], the [support] address.
+    address: str = ""
+    name: str = ""  # "": the [support] name
+    category: str | None = None  # of the tickets it opens
     path: Path = Path("var/mail")  # maildir only
     host: str = ""
     port: int = 0
@@ -168,7 +173,10 @@ class PolicySettings:
 class Settings:
     support: SupportSettings = field(default_factory=SupportSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    # [mailbox], or the first of [[mailboxes]] (the defaults the others' keys share)
     mailbox: MailboxSettings = field(default_factory=MailboxSettings)
+    # [[mailboxes]], each with its address; empty: the one [mailbox] above is read.
+    mailboxes: tuple[MailboxSettings, ...] = ()
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     technicians: TechnicianSettings = field(default_factory=TechnicianSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
@@ -185,6 +193,38 @@ class Settings:
     # (0: parse in the worker itself).
     parse_processes: int = 1
     source: Path | None = None  # the file these settings came from, if any
+
+    @property
+    def read_mailboxes(self) -> tuple[MailboxSettings, ...]:
+        """The mailboxes a poll reads: [[mailboxes]], or else [mailbox]."""
+        return self.mailboxes or (self.mailbox,)
+
+    @property
+    def own_addresses(self) -> frozenset[str]:
+        """Every address of ours: never a notice's recipient nor a customer, and mail from
+        one of them is our own come back (loop protection)."""
+        return frozenset({self.support.address, *(m.address for m in self.mailboxes)})
+
+    @property
+    def max_message_bytes(self) -> int:
+        """The largest mail any mailbox takes (each refuses bigger ones as it fetches)."""
+        return max(m.max_message_bytes for m in self.read_mailboxes)
+
+    def sender(self, mailbox: str | None) -> tuple[str, str]:
+        """(address, display name) that mails of a ticket that came in at ``mailbox`` go out
+        from: that mailbox's, or the [support] ones (None, or a mailbox since removed from
+        the file keeps its address under the support name)."""
+        box = self._mailbox_at(mailbox)
+        return mailbox or self.support.address, (box and box.name) or self.support.name
+
+    def default_category(self, mailbox: str | None) -> str | None:
+        """The category of a new ticket that came in at ``mailbox``."""
+        box = self._mailbox_at(mailbox)
+        return box.category if box else None
+
+    def _mailbox_at(self, address: str | None) -> MailboxSettings | None:
+        return next((box for box in self.mailboxes if address and box.address == address),
+                    None)
 
 
 def load_settings(path: Path | None = None, *, env: dict[str, str] | None = None) -> Settings:
@@ -235,7 +275,8 @@ def settings_from_dict(data: dict[str, Any], *, source: Path | None = None,
                                or support.address.partition("@")[2]).lower(),
         ),
         database=DatabaseSettings(url=file.database.url),
-        mailbox=_mailbox(file.mailbox),
+        mailbox=_mailbox(file.mailboxes[0] if file.mailboxes else file.mailbox),
+        mailboxes=tuple(_mailbox(entry) for entry in file.mailboxes or ()),
         smtp=_smtp(file.smtp),
         technicians=TechnicianSettings(
             addresses=frozenset(file.technicians.addresses),
@@ -270,8 +311,10 @@ def missing_places(settings: Settings, data: dict[str, Any]) -> list[tuple[str, 
     folder would otherwise be created and look like an empty inbox. The embedded default's
     places under var/ are created on first use, as without a file."""
     problems = []
-    if settings.mailbox.kind == "maildir" and str(settings.mailbox.path) != DEFAULT_MAILDIR:
-        problems += _parent_missing(settings.mailbox.path, "mailbox", "url")
+    section = "mailboxes" if settings.mailboxes else "mailbox"
+    for box in settings.read_mailboxes:
+        if box.kind == "maildir" and str(box.path) != DEFAULT_MAILDIR:
+            problems += _parent_missing(box.path, section, "url")
     if settings.smtp.kind == "maildir" and str(settings.smtp.sent_path) != DEFAULT_SENT_MAILDIR:
         problems += _parent_missing(settings.smtp.sent_path, "smtp", "sent_path")
     database = sqlite_file(settings.database.url)
@@ -312,6 +355,8 @@ def _mailbox(file: MailboxFile) -> MailboxSettings:
         timeout=file.timeout,
         max_message_bytes=file.max_message_bytes,
     )
+    if isinstance(file, MailboxesEntry):
+        common.update(address=file.address, name=file.name or "", category=file.category)
     place = mailbox_place(file.url)
     if place.kind == "maildir":
         return MailboxSettings(kind="maildir", path=Path(place.path), **common)

@@ -8,12 +8,13 @@ program's `Settings` from a file that passed.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, NamedTuple
-from urllib.parse import unquote, urlsplit
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from inbox_worker.config_mailboxes import mailbox_place, mailboxes_problem
+from inbox_worker.domain.tags import CATEGORY_MAX
 from inbox_worker.domain.targets import (
     DEFAULT_FIRST_RESPONSE_HOURS,
     DEFAULT_RESOLUTION_HOURS,
@@ -96,36 +97,6 @@ class DatabaseFile(Section):
     url: str = DEFAULT_DATABASE_URL
 
 
-class MailboxPlace(NamedTuple):
-    """Where `[mailbox] url` points: a Maildir folder, or an IMAP server's folder."""
-
-    kind: Literal["maildir", "imap"]
-    path: str = ""
-    host: str = ""
-    port: int | None = None  # None: the security mode's usual port
-    folder: str = "INBOX"
-    implicit_tls: bool = False  # imaps://
-
-
-def mailbox_place(url: str) -> MailboxPlace:
-    if url.startswith("maildir:"):
-        path = url[len("maildir:"):].removeprefix("//")
-        if not path:
-            raise ValueError("maildir: needs a path, e.g. maildir:var/mail")
-        return MailboxPlace("maildir", path=path)
-    parts = urlsplit(url)
-    if parts.scheme not in ("imap", "imaps") or not parts.hostname:
-        raise ValueError(f"{url!r}: expected maildir:PATH, imap://host[:port]/FOLDER "
-                         "or imaps://host[:port]/FOLDER")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError(f"{url!r}: bad port") from None
-    return MailboxPlace("imap", host=parts.hostname, port=port,
-                        folder=unquote(parts.path.lstrip("/")) or "INBOX",
-                        implicit_tls=parts.scheme == "imaps")
-
-
 def _mailbox_url(url: str) -> str:
     mailbox_place(url)
     return url
@@ -153,6 +124,30 @@ class MailboxFile(Section):
         if self.auth == "xoauth2" and not (self.oauth2_token_env or self.oauth2_token_command):
             raise ValueError("auth = xoauth2 needs oauth2_token_command or oauth2_token_env")
         return self
+
+
+def _category(value: str | None) -> str | None:
+    # As `#category` spells it: runs of whitespace are one space.
+    name = " ".join(value.split()) if value is not None else None
+    if name is not None and not 1 <= len(name) <= CATEGORY_MAX:
+        raise ValueError(f"must be 1 to {CATEGORY_MAX} characters")
+    return name
+
+
+def _mailbox_address(value: str) -> str:
+    address = _address(value)
+    if ":" in address:  # it begins the mailbox's source keys, "ADDRESS:imap:..."
+        raise ValueError(f"{value!r}: an address with ':' cannot name a mailbox")
+    return address
+
+
+class MailboxesEntry(MailboxFile):
+    """One table of `[[mailboxes]]`: a mailbox as in [mailbox], and who it is to customers."""
+
+    url: Annotated[str, AfterValidator(_mailbox_url)]  # no default: each names its own
+    address: Annotated[str, AfterValidator(_mailbox_address)]
+    name: Annotated[str | None, AfterValidator(_one_line)] = None  # None: [support] name
+    category: Annotated[str | None, AfterValidator(_category)] = None
 
 
 class SmtpFile(Section):
@@ -300,6 +295,8 @@ class ConfigFile(Section):
     support: SupportFile = SupportFile()
     database: DatabaseFile = DatabaseFile()
     mailbox: MailboxFile = MailboxFile()
+    # Several mailboxes; None: the one [mailbox] (whose address is [support] address).
+    mailboxes: list[MailboxesEntry] | None = None
     smtp: SmtpFile | None = None  # None: notices written to the Maildir var/sent/
     technicians: TechniciansFile = TechniciansFile()
     policy: PolicyFile = PolicyFile()
@@ -319,6 +316,19 @@ class ConfigFile(Section):
             raise ValueError("[technicians] addresses must not contain the support address")
         return self
 
+    @model_validator(mode="after")
+    def _mailboxes_apart(self) -> ConfigFile:
+        if self.mailboxes is None:
+            return self
+        problem = mailboxes_problem(
+            [(m.address, m.url, m.username) for m in self.mailboxes],
+            single_given="mailbox" in self.model_fields_set,
+            technicians=self.technicians.addresses,
+        )
+        if problem:
+            raise ValueError(problem)
+        return self
+
 
 def file_keys(model: type[BaseModel] = ConfigFile, prefix: str = "") -> list[str]:
     """Every key the file may hold, as "section.key" (nested tables: "a.b.c")."""
@@ -334,7 +344,12 @@ def file_keys(model: type[BaseModel] = ConfigFile, prefix: str = "") -> list[str
 
 
 def section_type(annotation: object) -> type[Section] | None:
-    for candidate in (annotation, *getattr(annotation, "__args__", ())):
-        if isinstance(candidate, type) and issubclass(candidate, Section):
-            return candidate
+    """The table type of a field: `X`, `X | None` or (an array of tables) `list[X] | None`."""
+    if (isinstance(annotation, type) and not get_args(annotation)
+            and issubclass(annotation, Section)):
+        return annotation
+    for candidate in getattr(annotation, "__args__", ()):
+        found = section_type(candidate)
+        if found is not None:
+            return found
     return None

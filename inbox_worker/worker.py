@@ -1,17 +1,21 @@
-"""The long-running worker: watch the mailbox, send due notices, apply the time rules,
+"""The long-running worker: watch the mailboxes, send due notices, apply the time rules,
 send the daily digest and the weekly report.
 
-One loop in one process. The mailbox is watched with IMAP IDLE where the server offers it
-(renewed before servers drop it), otherwise polled. A server that goes away (IMAP, SMTP or
-the database) is retried with exponential backoff; nothing is lost meanwhile, because a
-mail leaves the mailbox only after its commit and a notice leaves the outbox only after
-delivery. SIGTERM/SIGINT finish the mail in hand and end the loop with exit code 0.
+One loop in the main thread does all the work; each mailbox has a thread that only waits
+for its mail (`watch.MailboxWatch`: IMAP IDLE where the server offers it, renewed before
+servers drop it, otherwise polling) and wakes the loop, which then reads that mailbox with
+the same `App.poll_mailbox` as `poll --once`. A server that goes away (IMAP, SMTP or the
+database) is retried with exponential backoff, a failing mailbox on its own while the
+others go on; nothing is lost meanwhile, because a mail leaves the mailbox only after its
+commit and a notice leaves the outbox only after delivery. SIGTERM/SIGINT finish the mail
+in hand and end the loop with exit code 0.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import signal
 import sys
 import threading
@@ -24,11 +28,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from inbox_worker.app import App
 from inbox_worker.errors import MailboxError, StoreError
-from inbox_worker.mail.source import MailSource
 from inbox_worker.service.digest import digest_due, send_digest
-from inbox_worker.service.mailbox_run import process_mailbox
 from inbox_worker.service.report_mail import send_weekly_report
 from inbox_worker.store.database import first_line
+from inbox_worker.watch import Backoff, MailboxWatch
 
 log = logging.getLogger("inbox_worker.worker")
 
@@ -36,27 +39,6 @@ log = logging.getLogger("inbox_worker.worker")
 # at in between, so this bounds how late either can be.
 MAX_WAIT_SECONDS = 30.0
 RULES_EVERY_SECONDS = 60
-BACKOFF_START = 1.0
-BACKOFF_MAX = 120.0
-
-
-class StopRequested(Exception):
-    """Raised by the signal handler only while the worker is blocked waiting for mail."""
-
-
-class Backoff:
-    def __init__(self, start: float = BACKOFF_START, ceiling: float = BACKOFF_MAX) -> None:
-        self.start = start
-        self.ceiling = ceiling
-        self.current = start
-
-    def next(self) -> float:
-        delay = self.current
-        self.current = min(self.current * 2, self.ceiling)
-        return delay
-
-    def reset(self) -> None:
-        self.current = self.start
 
 
 class Worker:
@@ -66,9 +48,10 @@ class Worker:
         self.poll_interval = poll_interval
         self.stop = threading.Event()
         self.progress = progress
-        self._interruptible = False
         self.signal: int | None = None
-        self._source: MailSource | None = None
+        # Mailboxes whose wait ended, from their watchers; None: look at `stop`. A
+        # SimpleQueue, because its `put` is safe in a signal handler.
+        self._ready: queue.SimpleQueue[MailboxWatch | None] = queue.SimpleQueue()
         self._scheduler = schedule.Scheduler()
         self._scheduler.every(RULES_EVERY_SECONDS).seconds.do(self._apply_rules)
         # The digest's local time is looked at every minute (`schedule` knows time zones
@@ -86,15 +69,35 @@ class Worker:
         # Flags only, no logging: the handler runs between two bytecodes of the main
         # thread, maybe in the middle of its write to stderr, where a log line fails as a
         # reentrant call and took the stop with it (a SIGTERM lost). The loop says it.
-        self.stop.set()
         self.signal = signum
-        if self._interruptible:
-            # Only a blocking wait is interrupted; work in hand always finishes.
-            raise StopRequested
+        self.request_stop()
+
+    def request_stop(self) -> None:
+        """End the loop after the mail in hand (from a signal handler or another thread)."""
+        self.stop.set()
+        self._ready.put(None)
 
     # -- the loop ------------------------------------------------------------------------
 
     def run(self) -> int:
+        wait = min(self.poll_interval, MAX_WAIT_SECONDS)
+        watches = [MailboxWatch(box, self.app.mailbox_name(box), ready=self._ready,
+                                stop=self.stop, wait_seconds=wait)
+                   for box in self.app.settings.read_mailboxes]
+        try:
+            self._loop(list(watches), wait)
+        finally:
+            self.stop.set()
+            for watch in watches:
+                watch.close()
+        if self.signal is not None:
+            log.info("signal=%s: stopped after the mail in hand", self.signal)
+        log.info("stopped")
+        return 0
+
+    def _loop(self, due: list[MailboxWatch], wait: float) -> None:
+        """``due``: the mailboxes to read now (at first all of them, then those whose
+        watcher saw mail or whose wait ran out)."""
         backoff = Backoff()
         started = False
         while not self.stop.is_set():
@@ -105,39 +108,55 @@ class Worker:
                     self._send_digest()
                     self._send_weekly_report()
                     started = True
-                self._one_round()
+                while due and not self.stop.is_set():
+                    self._read(due[0])
+                    due.pop(0)
+                if self.stop.is_set():
+                    return
+                self.app.send_due_notices()
+                self._scheduler.run_pending()
                 backoff.reset()
-                self._wait_for_mail()
-            except StopRequested:
-                break
+                due.extend(self._wait_for_mail(wait))
             except (MailboxError, StoreError) as exc:
                 delay = backoff.next()
                 log.warning("error=%r retry_in=%.0fs", str(exc), delay)
-                self._drop_source()
                 self._sleep(delay)
-        self._drop_source()
-        if self.signal is not None:
-            log.info("signal=%s: stopped after the mail in hand", self.signal)
-        log.info("stopped")
-        return 0
 
-    def _one_round(self) -> None:
-        if self._source is None:
-            self._source = self.app.open_source()
+    def _read(self, watch: MailboxWatch) -> None:
+        """One pass over a mailbox, then its source goes back to its watcher. A mailbox
+        error backs off that mailbox alone; a database error goes to the loop."""
         started = time.monotonic()
-        summary = process_mailbox(
-            self._source, self.app.ingestor, self.app.clock, should_stop=self.stop.is_set,
-            progress=self._report_progress(started),
-            parse_pool=self.app.parse_pool_for_polls(),
-            after_batch=self.app.send_due_notices, metrics=self.app.metrics,
-        )
-        if summary.total:
-            log.info("pass mails=%d outcomes=%s seconds=%.2f", summary.total,
-                     dict(summary.outcomes), time.monotonic() - started)
-        if self.stop.is_set():
+        try:
+            if watch.source is None:
+                watch.source = self.app.open_source(watch.mailbox)
+            summary = self.app.poll_mailbox(
+                watch.mailbox, watch.source, should_stop=self.stop.is_set,
+                progress=self._report_progress(started), after_batch=self.app.send_due_notices,
+            )
+        except MailboxError as exc:
+            delay = watch.backoff.next()
+            log.warning("mailbox=%s error=%r retry_in=%.0fs", watch.name, str(exc), delay)
+            watch.drop_source()
+            watch.lend(delay)
             return
-        self.app.send_due_notices()
-        self._scheduler.run_pending()
+        watch.backoff.reset()
+        if summary.total:
+            log.info("pass mailbox=%s mails=%d outcomes=%s seconds=%.2f", watch.name,
+                     summary.total, dict(summary.outcomes), time.monotonic() - started)
+        watch.lend()
+
+    def _wait_for_mail(self, seconds: float) -> list[MailboxWatch]:
+        """The mailboxes whose watchers are done waiting: at least one within ``seconds``,
+        or none (then the notices and rules are looked at, and the wait begins again)."""
+        try:
+            first = self._ready.get(timeout=seconds)
+        except queue.Empty:
+            return []
+        ready = [first]
+        with contextlib.suppress(queue.Empty):
+            while True:
+                ready.append(self._ready.get_nowait())
+        return [watch for watch in ready if watch is not None]
 
     def _report_progress(self, started: float) -> Callable[[int], None]:
         def report(done: int) -> None:
@@ -170,32 +189,8 @@ class Worker:
             if result is not None and result.queued:
                 self.app.send_due_notices()
 
-    def _wait_for_mail(self) -> None:
-        if self.stop.is_set():
-            return
-        timeout = min(self.poll_interval, MAX_WAIT_SECONDS)
-        idle_wait = getattr(self._source, "idle_wait", None)
-        if idle_wait is None:
-            self._sleep(timeout)
-            return
-        self._interruptible = True
-        try:
-            if self.stop.is_set():
-                return
-            idle_wait(MAX_WAIT_SECONDS)
-        finally:
-            self._interruptible = False
-
     def _sleep(self, seconds: float) -> None:
         self.stop.wait(seconds)
-
-    def _drop_source(self) -> None:
-        if self._source is not None:
-            try:
-                self._source.close()
-            except Exception:  # noqa: BLE001 - closing a broken connection must not stop us
-                log.debug("closing the mailbox failed", exc_info=True)
-            self._source = None
 
 
 @contextlib.contextmanager

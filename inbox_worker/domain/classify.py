@@ -13,6 +13,7 @@ auto-replies, then list traffic.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from inbox_worker.domain.model import OWN_MESSAGE_ID_PREFIX, InboundMail, MailKind
 
@@ -71,10 +72,12 @@ _AUTO_PRECEDENCE = frozenset({"auto_reply", "bulk", "junk"})
 _SUPPRESS_AUTO = frozenset({"oof", "autoreply", "all"})
 
 
-def classify(mail: InboundMail, *, support_address: str, own_message_id_domain: str) -> MailKind:
-    """The kind of `mail`; CUSTOMER when nothing marks it as automatic or our own."""
+def classify(mail: InboundMail, *, own_addresses: Collection[str],
+             own_message_id_domain: str) -> MailKind:
+    """The kind of `mail`; CUSTOMER when nothing marks it as automatic or our own (from one
+    of `own_addresses`, the support address and every mailbox's)."""
     domain = own_message_id_domain.strip().lstrip("@").lower()
-    if _is_own(mail, support_address.strip().lower(), domain):
+    if _is_own(mail, {a.strip().lower() for a in own_addresses}, domain):
         return MailKind.OWN
     if _is_bounce(mail):
         return MailKind.BOUNCE
@@ -91,10 +94,10 @@ def is_noreply_address(address: str) -> bool:
     return bool(local) and _NOREPLY_LOCAL.fullmatch(local) is not None
 
 
-def _is_own(mail: InboundMail, support_address: str, domain: str) -> bool:
+def _is_own(mail: InboundMail, own_addresses: Collection[str], domain: str) -> bool:
     if LOOP_HEADER in mail.headers:
         return True
-    if support_address and mail.from_addr == support_address:
+    if mail.from_addr and mail.from_addr in own_addresses:
         return True
     if domain and mail.message_id and "@" in mail.message_id:
         local, _, mail_domain = mail.message_id.rpartition("@")

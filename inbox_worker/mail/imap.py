@@ -1,4 +1,5 @@
-"""The IMAP mailbox source (imapclient): connection, UID cursor, move/flag after commit, IDLE.
+"""The IMAP mailbox source (imapclient): connection, UID cursor, move/flag after commit,
+waiting for mail (the IDLE command itself is in `imap_idle`).
 
 Owns everything that speaks IMAP for reading the support mailbox. Mails are keyed
 ``imap:FOLDER:UIDVALIDITY:UID``; a key is only ever acted on while the folder still has
@@ -30,8 +31,8 @@ each one line. A connection that broke is dropped; the next call connects again.
 from __future__ import annotations
 
 import logging
-import re
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -42,6 +43,17 @@ from imapclient.exceptions import LoginError
 
 from inbox_worker.config import MailboxSettings
 from inbox_worker.errors import MailboxAuthError, MailboxError
+from inbox_worker.mail.imap_idle import IDLE_RENEW_SECONDS, idle_until
+from inbox_worker.mail.imap_values import (
+    BODY_ITEMS,
+    HEADER_ITEMS,
+    describe_uids,
+    fetched_bytes,
+    make_key,
+    parse_key,
+    plan_batches,
+    reason,
+)
 from inbox_worker.mail.source import FetchedMail
 
 log = logging.getLogger(__name__)
@@ -49,80 +61,6 @@ log = logging.getLogger(__name__)
 DONE_KEYWORD = b"$InboxWorkerDone"
 TODO_CRITERIA = ["NOT", "DELETED", "NOT", "KEYWORD", DONE_KEYWORD.decode()]
 HEADER_PEEK_BYTES = 64 * 1024
-# Besides batch_size, cap the bytes asked for in one FETCH: 50 mails of 20 MB each would
-# otherwise all sit in memory at once.
-BATCH_BYTES = 32 * 1024 * 1024
-# RFC 2177: servers may drop an IDLE after 30 minutes of silence, so re-issue it earlier.
-IDLE_RENEW_SECONDS = 25 * 60
-
-
-# The FETCH response items holding a mail (BODY.PEEK[]) or its header (the oversized).
-_BODY_ITEMS = (b"BODY[]",)
-_HEADER_ITEMS = (b"BODY[HEADER]<0>", b"BODY[HEADER]")
-
-
-def _fetched_bytes(data: dict[bytes, Any] | None, items: tuple[bytes, ...]) -> bytes | None:
-    """The first of ``items`` a FETCH response holds (None where the server sent NIL)."""
-    if data is None:
-        return None
-    return next((data[item] for item in items if data.get(item) is not None), None)
-
-
-def make_key(folder: str, uidvalidity: int, uid: int) -> str:
-    return f"imap:{folder}:{uidvalidity}:{uid}"
-
-
-def parse_key(key: str) -> tuple[str, int, int]:
-    """``imap:FOLDER:UIDVALIDITY:UID`` -> (folder, uidvalidity, uid); folders may hold ':'."""
-    scheme, _, rest = key.partition(":")
-    parts = rest.rsplit(":", 2)
-    if scheme != "imap" or len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
-        raise MailboxError(f"not an IMAP mail key: {key!r}")
-    return parts[0], int(parts[1]), int(parts[2])
-
-
-def plan_batches(
-    uids: list[int], sizes: dict[int, int], limit: int, budget: int = BATCH_BYTES
-) -> Iterator[tuple[list[int], bool]]:
-    """Split ``uids`` (in order) into FETCH groups: (uids, oversized).
-
-    Oversized mails (``limit`` > 0) go alone; the others are grouped until ``budget`` bytes.
-    UIDs without a size vanished since the search and are left out.
-    """
-    group: list[int] = []
-    total = 0
-    for uid in uids:
-        if uid not in sizes:
-            continue
-        size = sizes[uid]
-        if limit and size > limit:
-            if group:
-                yield group, False
-                group, total = [], 0
-            yield [uid], True
-            continue
-        if group and total + size > budget:
-            yield group, False
-            group, total = [], 0
-        group.append(uid)
-        total += size
-    if group:
-        yield group, False
-
-
-_BYTES_REPR = re.compile(r"""^b(['"])(.*)\1$""", re.S)
-_DOVECOT_TIMING = re.compile(r"\s*\(\d+\.\d+ \+ \d+\.\d+(?: \+ \d+\.\d+)? secs\)\.?$")
-
-
-def _reason(exc: BaseException) -> str:
-    """The server's words on one line, without imaplib's b'...' or Dovecot's timings."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    match = _BYTES_REPR.match(text)
-    if match:
-        text = match.group(2)
-    return _DOVECOT_TIMING.sub("", text)[:300]
-
-
 class ImapSource:
     """A `MailSource` reading one folder of an IMAP mailbox. Connects lazily."""
 
@@ -143,7 +81,7 @@ class ImapSource:
         self._high_uid: int | None = None
         self._uidvalidity_seen: tuple[str, int] | None = None
         self._folders_made: set[str] = set()
-        self._idling = False
+        self._idling = threading.Event()  # set while parked in IDLE
 
     # -- connection --------------------------------------------------------------------
 
@@ -155,10 +93,11 @@ class ImapSource:
     def _open(self) -> IMAPClient:
         s = self.settings
         # Resolve the secret first: a configuration error should not cost a connection.
+        section = f"[[mailboxes]] {s.address}" if s.address else "[mailbox]"
         if s.auth == "xoauth2":
-            secret = s.oauth2_token.resolve("[mailbox] oauth2_token")
+            secret = s.oauth2_token.resolve(f"{section} oauth2_token")
         else:
-            secret = s.password.resolve("[mailbox] password")
+            secret = s.password.resolve(f"{section} password")
         try:
             context = self._tls_context() if s.security != "none" else None
         except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
@@ -206,10 +145,10 @@ class ImapSource:
                 client.login(s.username, secret)
         except LoginError as exc:
             raise MailboxAuthError(
-                f"IMAP {how} to {self._where} as {s.username} refused: {_reason(exc)}"
+                f"IMAP {how} to {self._where} as {s.username} refused: {reason(exc)}"
             ) from exc
         except (IMAPClient.Error, OSError) as exc:
-            raise MailboxError(f"IMAP {how} to {self._where} failed: {_reason(exc)}") from exc
+            raise MailboxError(f"IMAP {how} to {self._where} failed: {reason(exc)}") from exc
 
     def _connected(self) -> IMAPClient:
         self.connect()
@@ -219,7 +158,7 @@ class ImapSource:
     def _drop(self) -> None:
         client, self._client = self._client, None
         self._selected = None
-        self._idling = False
+        self._idling.clear()
         if client is not None:
             _shutdown_quietly(client)
 
@@ -227,7 +166,7 @@ class ImapSource:
         """Log out; a connection that is already dead is simply forgotten."""
         client, self._client = self._client, None
         self._selected = None
-        self._idling = False
+        self._idling.clear()
         if client is None:
             return
         try:
@@ -245,19 +184,19 @@ class ImapSource:
         except IMAPClient.AbortError as exc:  # the connection is gone
             self._drop()
             raise MailboxError(
-                f"IMAP {self._where}: connection lost while {doing}: {_reason(exc)}"
+                f"IMAP {self._where}: connection lost while {doing}: {reason(exc)}"
             ) from exc
         except IMAPClient.Error as exc:  # NO/BAD: the connection is still usable
-            raise MailboxError(f"IMAP {self._where}: {doing} failed: {_reason(exc)}") from exc
+            raise MailboxError(f"IMAP {self._where}: {doing} failed: {reason(exc)}") from exc
         except ssl.SSLError as exc:
             self._drop()
             raise MailboxError(
-                f"IMAP {self._where}: TLS failed while {doing}: {_reason(exc)} "
+                f"IMAP {self._where}: TLS failed while {doing}: {reason(exc)} "
                 "(is this a TLS port? is the certificate trusted?)"
             ) from exc
         except OSError as exc:  # refused, unreachable, DNS, timeouts
             self._drop()
-            raise MailboxError(f"IMAP {self._where}: {doing} failed: {_reason(exc)}") from exc
+            raise MailboxError(f"IMAP {self._where}: {doing} failed: {reason(exc)}") from exc
 
     # -- folder state ------------------------------------------------------------------
 
@@ -348,7 +287,7 @@ class ImapSource:
                 for uid in group:
                     data = bodies.get(uid)
                     key = make_key(folder, uidvalidity, uid)
-                    raw = _fetched_bytes(data, _HEADER_ITEMS if oversized else _BODY_ITEMS)
+                    raw = fetched_bytes(data, HEADER_ITEMS if oversized else BODY_ITEMS)
                     if raw is None:
                         # Moved away by another worker since the search: Dovecot leaves the
                         # UID out, or (expunged since this session last heard) gives it a
@@ -372,7 +311,7 @@ class ImapSource:
             if client.has_capability("MOVE"):
                 self._move(client, uids, self.settings.processed_folder)
             elif self._can_keyword:
-                with self._guard(f"flagging {_describe_uids(uids)}"):
+                with self._guard(f"flagging {describe_uids(uids)}"):
                     client.add_flags(uids, [DONE_KEYWORD], silent=True)
             else:
                 self._copy_out(client, uids, self.settings.processed_folder)
@@ -420,12 +359,12 @@ class ImapSource:
 
     def _move(self, client: IMAPClient, uids: list[int], folder: str) -> None:
         self._ensure_folder(client, folder)
-        with self._guard(f"moving {_describe_uids(uids)} to {folder!r}"):
+        with self._guard(f"moving {describe_uids(uids)} to {folder!r}"):
             _on_those_left(client, uids, lambda: client.move(uids, folder))
 
     def _copy_out(self, client: IMAPClient, uids: list[int], folder: str) -> None:
         self._ensure_folder(client, folder)
-        with self._guard(f"copying {_describe_uids(uids)} to {folder!r}"):
+        with self._guard(f"copying {describe_uids(uids)} to {folder!r}"):
             if not _on_those_left(client, uids, lambda: client.copy(uids, folder)):
                 return  # not copied: not to be deleted either
             flags = [b"\\Deleted", DONE_KEYWORD] if self._can_keyword else [b"\\Deleted"]
@@ -437,16 +376,17 @@ class ImapSource:
 
     @property
     def idling(self) -> bool:
-        """True while `idle_wait` is parked in IDLE (for status output and tests)."""
-        return self._idling
+        """True while `wait_for_mail` is parked in IDLE (for status output and tests)."""
+        return self._idling.is_set()
 
-    def idle_wait(self, timeout: float) -> bool:
+    def wait_for_mail(self, timeout: float, stop: threading.Event | None = None) -> bool:
         """Wait up to ``timeout`` seconds for new mail; True as soon as there is some.
 
         "New" means a UID above the highest one seen by the last `fetch` (or by the first
         look, if nothing was fetched yet), so mail that arrived while we were busy counts
         too. Uses IDLE where offered, renewed every 25 minutes; otherwise sleeps and looks.
         """
+        stop = stop or threading.Event()
         folder = self.settings.folder
         deadline = time.monotonic() + timeout
         if self._selected is None or self._selected[0] != folder:
@@ -455,11 +395,18 @@ class ImapSource:
         if self._has_new_mail(client):
             return True
         if not client.has_capability("IDLE"):
-            time.sleep(max(0.0, deadline - time.monotonic()))
-            return self._has_new_mail(self._connected())
-        while time.monotonic() < deadline:
-            if self._idle_once(client, min(deadline, time.monotonic() + IDLE_RENEW_SECONDS)):
-                return True
+            stop.wait(max(0.0, deadline - time.monotonic()))
+            return not stop.is_set() and self._has_new_mail(self._connected())
+        while time.monotonic() < deadline and not stop.is_set():
+            until = min(deadline, time.monotonic() + IDLE_RENEW_SECONDS)
+            try:
+                with self._guard("waiting in IDLE"):
+                    if idle_until(client, until, stop, self._idling):
+                        return True
+            except BaseException:
+                # Interrupted mid-IDLE (or the connection broke): its state is unknown.
+                self._drop()
+                raise
         return False
 
     def _has_new_mail(self, client: IMAPClient) -> bool:
@@ -470,32 +417,6 @@ class ImapSource:
             # "n:*" always matches the last mail, even below n: hence the filter.
             found = client.search(["UID", f"{self._high_uid + 1}:*", *TODO_CRITERIA])
         return any(uid > self._high_uid for uid in found)
-
-    def _idle_once(self, client: IMAPClient, until: float) -> bool:
-        """One IDLE command until ``until``; True if the server announced new mail."""
-        seen: list[Any] = []
-        try:
-            with self._guard("waiting in IDLE"):
-                client.idle()
-                self._idling = True
-                while not _announces_mail(seen) and (left := until - time.monotonic()) > 0:
-                    responses = client.idle_check(timeout=left)
-                    seen.extend(responses)
-                    if not responses and until - time.monotonic() > 0.05:
-                        # Woken with nothing to read: the server may have closed the
-                        # connection. Leaving IDLE tells (a dead socket fails there).
-                        break
-                self._idling = False
-                _, tail = client.idle_done()
-                return _announces_mail(seen + list(tail))
-        except BaseException:
-            # Interrupted mid-IDLE (or the connection broke): its state is unknown.
-            self._drop()
-            raise
-
-
-def _describe_uids(uids: list[int]) -> str:
-    return f"UID {uids[0]}" if len(uids) == 1 else f"{len(uids)} UIDs ({uids[0]}...)"
 
 
 GONE_RETRIES = 3
@@ -517,23 +438,10 @@ def _on_those_left(client: IMAPClient, uids: list[int], command: Callable[[], ob
             if "EXPUNGEISSUED" not in str(exc) or isinstance(exc, IMAPClient.AbortError):
                 raise
             log.info("imap some already gone %s: catching up and trying again",
-                     _describe_uids(uids))
+                     describe_uids(uids))
             client.noop()
     log.warning("imap %s: still refused after %d tries, left for the next pass",
-                _describe_uids(uids), GONE_RETRIES)
-    return False
-
-
-def _announces_mail(responses: list[Any]) -> bool:
-    """EXISTS means the folder grew; BYE means the server is closing: look at it."""
-    for response in responses:
-        if len(response) >= 2 and response[1] == b"EXISTS":
-            return True
-        if response and response[0] == b"BYE":
-            said = b" ".join(r for r in response[1:] if isinstance(r, bytes))
-            raise MailboxError(
-                f"IMAP server closed the connection: {said.decode(errors='replace')}"
-            )
+                describe_uids(uids), GONE_RETRIES)
     return False
 
 

@@ -1,7 +1,9 @@
 """The embedded default's mailbox: a local Maildir, and the `ingest` command's files.
 
 Done mails are moved (one atomic rename) into the Maildir++ subfolder ``.Processed``, and
-quarantined ones into ``.Quarantine``, so the folder itself stays the to-do list.
+quarantined ones into ``.Quarantine``, so the folder itself stays the to-do list. New mail
+shows as a change of ``new/`` or ``cur/`` (a delivery renames a file into one of them), which
+`wait_for_mail` looks at a few times a second: one stat each, and no inotify to depend on.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -16,6 +20,8 @@ from inbox_worker.errors import MailboxError
 from inbox_worker.mail.source import FetchedMail
 
 SUBDIRS = ("tmp", "new", "cur")
+# How often `wait_for_mail` looks at the folder.
+WAIT_STEP_SECONDS = 0.25
 
 
 def ensure_maildir(path: Path) -> None:
@@ -37,8 +43,10 @@ class MaildirSource:
             ensure_maildir(path)
         except OSError as exc:
             raise MailboxError(f"cannot use Maildir {path}: {exc}") from exc
+        self._looked = self._changes()
 
     def fetch(self) -> Iterator[FetchedMail]:
+        self._looked = self._changes()  # before the listing: what comes during it is new
         entries: list[tuple[float, str, Path]] = []
         for sub in ("new", "cur"):
             try:
@@ -79,8 +87,25 @@ class MaildirSource:
         for mail in mails:
             self._move(mail, self.quarantine_dir)
 
+    def wait_for_mail(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        """True once ``new/`` or ``cur/`` changed since the last `fetch` (our own moves out
+        of them count too: the next pass then finds nothing, at the cost of one listing)."""
+        deadline = time.monotonic() + timeout
+        stop = stop or threading.Event()
+        while self._changes() == self._looked:
+            left = deadline - time.monotonic()
+            if left <= 0 or stop.wait(min(left, WAIT_STEP_SECONDS)):
+                return False
+        return True
+
     def close(self) -> None:
         pass
+
+    def _changes(self) -> tuple[int, ...]:
+        try:
+            return tuple((self.path / sub).stat().st_mtime_ns for sub in ("new", "cur"))
+        except OSError as exc:
+            raise MailboxError(f"cannot read Maildir {self.path}: {exc}") from exc
 
     def _move(self, mail: FetchedMail, folder: Path) -> None:
         key = mail.key.removeprefix("maildir:")
@@ -140,6 +165,9 @@ class RawSource:
 
     def quarantine_batch(self, mails: Sequence[FetchedMail]) -> None:
         pass
+
+    def wait_for_mail(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        return False  # given files, once: nothing more comes
 
     def close(self) -> None:
         pass

@@ -37,11 +37,14 @@ TEMPLATE_VARIABLES: dict[str, str] = {
         "an address, or 'system' for auto-close), ticket.assignee (address or none), "
         "ticket.customer (address), ticket.queue_position (number or none), ticket.due_at "
         "(the next target's deadline or none), ticket.breached (list of first_response, "
-        "resolution)"
+        "resolution), ticket.mailbox (the address of our mailbox it came in at)"
     ),
     "customer": "the ticket's customer: customer.address, customer.name ('' when unknown)",
     "recipient": "who gets an alert, digest or command reply (address); '' in notices",
-    "support": "the support mailbox: support.address, support.name",
+    "support": (
+        "the mailbox the ticket came in at, as customers see it: support.address, "
+        "support.name (the [support] ones, unless [[mailboxes]] names others)"
+    ),
     "status": "the ticket's status after the change (same as ticket.status)",
     "text": (
         "the technician's text relayed to the customer (answer, and on_hold, scheduled, "
@@ -236,6 +239,7 @@ def sample_context(kind: str, *, minimal: bool = False) -> dict[str, Any]:
             "queue_position": None,
             "due_at": None,
             "breached": [],
+            "mailbox": "support@example.com",
         },
         "customer": {"address": "jane.doe@example.org", "name": "" if minimal else "Jane Doe"},
         "support": {"address": "support@example.com", "name": "Example Support"},
@@ -283,6 +287,7 @@ def _sample_ticket(ref: str, subject: str, *, status: str = "Customer-Reply",
         "assignee": assignee,
         "customer": "jane.doe@example.org", "queue_position": position,
         "due_at": now + timedelta(hours=3), "breached": list(breached),
+        "mailbox": "support@example.com",
     }
 
 

@@ -108,7 +108,7 @@ def notice_context(
     """The template variables (see `notices.variables.TEMPLATE_VARIABLES`) as plain data."""
     notice = NoticeKind(kind)
     context = {
-        "ticket": ticket_data(ticket),
+        "ticket": ticket_data(ticket, support.address),
         "customer": {"address": customer_address, "name": customer_name},
         "support": {"address": support.address, "name": support.name},
         "status": ticket.status,
@@ -124,8 +124,9 @@ def notice_context(
     return context
 
 
-def ticket_data(ticket: Ticket) -> dict[str, Any]:
-    """A ticket as template data (plain values, never the ORM object)."""
+def ticket_data(ticket: Ticket, mailbox: str) -> dict[str, Any]:
+    """A ticket as template data (plain values, never the ORM object); ``mailbox``: the
+    address it came in at (`Settings.sender`, never None)."""
     return {
         "ref": ticket.ref,
         "token": ticket.token,
@@ -143,4 +144,5 @@ def ticket_data(ticket: Ticket) -> dict[str, Any]:
         "queue_position": None,
         "due_at": None,
         "breached": [],
+        "mailbox": mailbox,
     }

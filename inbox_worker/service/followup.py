@@ -132,7 +132,7 @@ def _facts(session: Session, settings: Settings, ticket: Ticket,
         survey_sent_at=ticket.survey_sent_at, duplicate=ticket.duplicate_of_id is not None,
         customer=customer,
         technician=customer in {a.lower() for a in settings.technicians.addresses},
-        unaddressable=unaddressable(customer, settings.support.address),
+        unaddressable=unaddressable(customer, settings.own_addresses),
         # A list's or a robot's ticket: its customer's mails were list mail or automatic
         # (a ticket a technician opened on someone's behalf has none, and is surveyed).
         automatic=MailKind.LIST.value in kinds or (bool(kinds) and kinds <= _AUTOMATIC_KINDS),

@@ -104,7 +104,7 @@ class Ingestor:
 
     def _parse(self, fetched: FetchedMail) -> ParsedMail:
         """Parse outside any transaction (pure work, no lock held)."""
-        return parse_one(fetched, self.settings.mailbox.max_message_bytes)
+        return parse_one(fetched, self.settings.max_message_bytes)
 
     def _store_batch(self, parsed: list[ParsedMail], now: datetime) -> list[IngestResult]:
         results: list[IngestResult] = []
@@ -196,7 +196,8 @@ class Ingestor:
         writer = TicketWriter(session, self.settings, now, self.outbox,
                               recent=lookups.recent, queue_places=lookups.queue_places,
                               ticket_ids=lookups.ticket_ids, queue_counts=lookups.queue_counts)
-        incoming = Incoming(mail, message_key, fetched.key, fetched.raw, kind)
+        incoming = Incoming(mail, message_key, fetched.key, fetched.raw, kind,
+                            fetched.mailbox_address)
         if choice.ticket_id is None:
             result = self._open(session, fetched, writer, incoming, now)
         else:
@@ -220,10 +221,8 @@ class Ingestor:
     def _sender(self, mail: InboundMail) -> tuple[MailKind, frozenset[str], bool]:
         """What kind of mail this is, the technicians whose rights it may use, and whether
         it forged a technician's From."""
-        support = self.settings.support
-        kind = classify(
-            mail, support_address=support.address, own_message_id_domain=support.message_id_domain
-        )
+        kind = classify(mail, own_addresses=self.settings.own_addresses,
+                        own_message_id_domain=self.settings.support.message_id_domain)
         technicians = self.settings.technicians.addresses
         if kind is MailKind.CUSTOMER and mail.from_addr in technicians:
             if self._authenticated(mail):

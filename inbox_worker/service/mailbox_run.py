@@ -65,7 +65,7 @@ def process_mailbox(
     ``on_stored`` runs as soon as a batch is committed, before its mails leave the to-do
     list (a delivering thread can start on its notices during the IMAP move).
     ``metrics`` counts each mail's outcome."""
-    pool = parse_pool or ParsePool(0, ingestor.settings.mailbox.max_message_bytes)
+    pool = parse_pool or ParsePool(0, ingestor.settings.max_message_bytes)
     summary = PassSummary()
     pending: tuple[list[FetchedMail], ParseJob] | None = None
     stored = _StoredMails(source)

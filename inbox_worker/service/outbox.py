@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from inbox_worker.config import Settings
+from inbox_worker.config import Settings, SupportSettings
 from inbox_worker.domain import correlate
 from inbox_worker.domain.alerts import AlertAudience, AlertEvent, alert_recipients
 from inbox_worker.domain.model import Attachment
@@ -44,7 +45,7 @@ log = logging.getLogger("inbox_worker.outbox")
 
 _TICKET_KEYS = ("ref", "token", "subject", "status", "priority", "category", "created_at",
                 "scheduled_for", "closed_at", "resolution", "resolution_by", "assignee", "customer",
-                "queue_position", "due_at", "breached")
+                "queue_position", "due_at", "breached", "mailbox")
 
 class Outbox:
     """Bound to the settings and templates; writes in the caller's transaction, never
@@ -82,11 +83,11 @@ class Outbox:
         conversation when the caller knows it; `recent` is the transaction's tally of
         recent notices per address (see `RecentNotices`).
 
-        Returns the outgoing message, or None when the notice may not go: to the support
-        address, to a no-reply address, past the rate limit to that address, to an unusable
+        Returns the outgoing message, or None when the notice may not go: to one of our
+        own addresses, to a no-reply address, past the rate limit to that address, to an unusable
         address, or when the caller gives a `suppress` reason."""
         notice = NoticeKind(kind)
-        support = self.settings.support
+        support = self.identity(ticket)
         to_addr = (recipient or ticket.customer).strip().lower()
         if thread is None:
             thread = conversation(session, ticket)
@@ -99,7 +100,7 @@ class Outbox:
             recent = RecentNotices(session, now)
         limits = self.settings.notices
         why_not = suppress or suppression_reason(
-            recent, to_addr, support_address=support.address,
+            recent, to_addr, own_addresses=self.settings.own_addresses,
             rate_limit_per_hour=limits.rate_limit_per_hour, kind=notice,
             acknowledgements_per_hour=limits.acknowledgements_per_hour,
         )
@@ -185,14 +186,14 @@ class Outbox:
         `notices.variables`), never rate limited. With a `ticket`, it is recorded on it, so
         that a reply to it threads there. A mail rendered in code (the report) comes as
         `rendered`, instead of a template's."""
-        support = self.settings.support.address
-        reachable = [r for r in recipients if unaddressable(r, support) is None]
+        own = self.settings.own_addresses
+        reachable = [r for r in recipients if unaddressable(r, own) is None]
         to = ", ".join(reachable or recipients)
         return self._write(
             session, ticket=ticket, message_kind=template, template=template,
             recipient=to, recipient_name="", context={**context, "recipient": to},
             in_reply_to=in_reply_to, references=[in_reply_to] if in_reply_to else [],
-            now=now, why_not=None if reachable else unaddressable(recipients[0], support),
+            now=now, why_not=None if reachable else unaddressable(recipients[0], own),
             attachments=attachments, rendered=rendered,
         )
 
@@ -212,7 +213,7 @@ class Outbox:
                        customer_name: str = "") -> dict[str, Any]:
         """The variables of a mail about `ticket` to a technician."""
         context = notice_context(
-            ticket, kind=NoticeKind.ACKNOWLEDGED, support=self.settings.support,
+            ticket, kind=NoticeKind.ACKNOWLEDGED, support=self.identity(ticket),
             customer_address=ticket.customer, customer_name=customer_name, now=now,
         )
         context["ticket"] = self.ticket_data(ticket, now, queue_position)
@@ -222,11 +223,19 @@ class Outbox:
                     view: TargetView | None = None) -> dict[str, Any]:
         """`ticket` as template data with its place and targets (`view` when the caller
         evaluated them already)."""
-        data = ticket_data(ticket)
+        data = ticket_data(ticket, self.settings.sender(ticket.mailbox)[0])
         view = view or targets.view(ticket, self.settings.targets, now)
         data.update(queue_position=queue_position, due_at=view.due_at,
                     breached=list(view.breached))
         return data
+
+    def identity(self, ticket: Ticket | None) -> SupportSettings:
+        """Who the mails about ``ticket`` come from: the mailbox it came in at (its address
+        and display name), else the [support] address."""
+        if ticket is None or ticket.mailbox is None:
+            return self.settings.support
+        address, name = self.settings.sender(ticket.mailbox)
+        return replace(self.settings.support, address=address, name=name)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -236,7 +245,7 @@ class Outbox:
         in_reply_to: str | None, references: list[str], now: datetime, why_not: str | None,
         attachments: Sequence[Attachment] = (), rendered: RenderedNotice | None = None,
     ) -> NewMessage | None:
-        support = self.settings.support
+        support = self.identity(ticket)
         rendered = rendered or self.renderer.render(template, context)
         message_id = new_message_id(support.message_id_domain)
         token = ticket.token if ticket is not None else ""

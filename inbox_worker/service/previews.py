@@ -26,7 +26,7 @@ def preview_context(session: Session, outbox: Outbox, kind: str, ticket: Ticket,
                               local_day(now, outbox.settings.alerts.timezone))
     names = conversation(session, ticket).names
     if kind not in (ALERT, COMMAND_REPLY):
-        return notice_context(ticket, kind=kind, support=outbox.settings.support,
+        return notice_context(ticket, kind=kind, support=outbox.identity(ticket),
                               customer_address=ticket.customer,
                               customer_name=names.get(ticket.customer, ""), now=now)
     context = outbox.ticket_context(ticket, now,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from inbox_worker.errors import UnknownTicketError
+from inbox_worker.mail.mailboxes import mailbox_of_key
 from inbox_worker.mail.source import FetchedMail
 from inbox_worker.service.ingest import Ingestor, IngestResult
 from inbox_worker.service.views import iso
@@ -60,6 +61,8 @@ def retry_quarantined(
             key=f"retry:{record.id}:{record.retries}",
             raw=record.raw,
             mailbox=record.mailbox,
+            # The mailbox it came in at, which its notices go out from.
+            mailbox_address=mailbox_of_key(record.source_key),
         )
         record_pk = record.id
     result = ingestor.process(fetched, now)

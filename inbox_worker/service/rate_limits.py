@@ -4,7 +4,7 @@ command replies) are neither limited nor counted: a busy hour must not silence t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -66,13 +66,13 @@ def suppression_reason(
     recent: RecentNotices,
     recipient: str,
     *,
-    support_address: str,
+    own_addresses: Collection[str],
     rate_limit_per_hour: int = RATE_LIMIT_PER_HOUR,
     kind: NoticeKind | None = None,
     acknowledgements_per_hour: int = ACKNOWLEDGEMENTS_PER_HOUR,
 ) -> str | None:
     """Why a notice to `recipient` must not go, or None."""
-    unusable = unaddressable(recipient, support_address)
+    unusable = unaddressable(recipient, own_addresses)
     if unusable is not None:
         return unusable
     address = recipient.strip().lower()
@@ -90,14 +90,15 @@ def suppression_reason(
     return None
 
 
-def unaddressable(recipient: str, support_address: str) -> str | None:
+def unaddressable(recipient: str, own_addresses: Collection[str]) -> str | None:
     """Why no mail at all may go to `recipient` (rate limits aside), or None: mails to
-    technicians are checked with this alone."""
+    technicians are checked with this alone. `own_addresses`: the support address and every
+    mailbox's (lower case)."""
     address = recipient.strip().lower()
     if not address:
         return "no recipient address"
-    if address == support_address.strip().lower():
-        return "the recipient is the support address itself"
+    if address in own_addresses:
+        return "the recipient is the support address or another of our mailboxes"
     if is_noreply_address(address):
         return "the recipient is a no-reply address"
     return None

@@ -45,6 +45,7 @@ class Incoming:
     source_key: str
     raw: bytes = field(repr=False)
     kind: MailKind
+    mailbox: str | None = None  # our address it came in at; None: the [support] address
 
 
 class QueuePlaces:
@@ -185,6 +186,8 @@ class TicketWriter:
         """
         mail = incoming.mail
         subject = correlate.strip_reply_prefixes(mail.subject).strip() or "(no subject)"
+        # A continuation stays at its ticket's mailbox, as a reply would.
+        mailbox = linked_to.mailbox if linked_to is not None else incoming.mailbox
         ticket = Ticket(
             id=self.ticket_ids(),
             token=correlate.new_token(self.settings.support.token_prefix),
@@ -197,6 +200,8 @@ class TicketWriter:
             updated_at=self.now,
             linked_to_id=linked_to.id if linked_to else None,
             participants=[],  # known empty: no lazy load
+            mailbox=mailbox,
+            category=self.settings.default_category(mailbox),
         )
         targets.start_clock(ticket, self.now)
         self.session.add(ticket)
@@ -354,7 +359,7 @@ class TicketWriter:
     def add_participants(self, ticket: Ticket, mail: InboundMail) -> None:
         excluded = {
             ticket.customer,
-            self.settings.support.address,
+            *self.settings.own_addresses,
             *self.settings.technicians.addresses,
             *(p.address for p in ticket.participants),
         }

@@ -435,7 +435,7 @@ def wait_until(condition: Any, timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
-def test_idle_wait_returns_true_when_mail_arrives_during_idle(
+def test_wait_for_mail_returns_true_when_mail_arrives_during_idle(
     dovecot: Dovecot, imap_account: ImapAccount
 ) -> None:
     source = ImapSource(settings_for(imap_account))
@@ -453,7 +453,7 @@ def test_idle_wait_returns_true_when_mail_arrives_during_idle(
         thread = threading.Thread(target=deliver)
         thread.start()
         started = time.monotonic()
-        assert source.idle_wait(timeout=20) is True
+        assert source.wait_for_mail(timeout=20) is True
         assert time.monotonic() - started < 15
         thread.join(timeout=10)
         assert not errors
@@ -462,19 +462,19 @@ def test_idle_wait_returns_true_when_mail_arrives_during_idle(
         source.close()
 
 
-def test_idle_wait_sees_mail_that_arrived_while_busy(
+def test_wait_for_mail_sees_mail_that_arrived_while_busy(
     dovecot: Dovecot, imap_account: ImapAccount
 ) -> None:
     source = ImapSource(settings_for(imap_account))
     try:
         assert list(source.fetch()) == []
-        dovecot.append(imap_account.user, "INBOX", mail(1))  # before idle_wait starts
-        assert source.idle_wait(timeout=5) is True
+        dovecot.append(imap_account.user, "INBOX", mail(1))  # before wait_for_mail starts
+        assert source.wait_for_mail(timeout=5) is True
     finally:
         source.close()
 
 
-def test_idle_wait_times_out_with_false_and_the_connection_stays_usable(
+def test_wait_for_mail_times_out_with_false_and_the_connection_stays_usable(
     dovecot: Dovecot, imap_account: ImapAccount
 ) -> None:
     dovecot.append(imap_account.user, "INBOX", mail(1))
@@ -483,8 +483,27 @@ def test_idle_wait_times_out_with_false_and_the_connection_stays_usable(
         [first] = source.fetch()
         source.mark_done(first)  # changes in the folder that are not new mail
         started = time.monotonic()
-        assert source.idle_wait(timeout=0.5) is False
+        assert source.wait_for_mail(timeout=0.5) is False
         assert 0.4 < time.monotonic() - started < 5
         assert list(source.fetch()) == []
+    finally:
+        source.close()
+
+
+def test_wait_for_mail_ends_soon_after_a_stop_and_leaves_idle_properly(
+    dovecot: Dovecot, imap_account: ImapAccount
+) -> None:
+    source = ImapSource(settings_for(imap_account))
+    stop = threading.Event()
+    try:
+        assert list(source.fetch()) == []
+        timer = threading.Timer(0.3, stop.set)
+        timer.start()
+        started = time.monotonic()
+        assert source.wait_for_mail(timeout=20, stop=stop) is False
+        assert time.monotonic() - started < 3
+        assert not source.idling
+        dovecot.append(imap_account.user, "INBOX", mail(1))
+        assert [m.raw for m in source.fetch()] == [mail(1)]  # the same connection goes on
     finally:
         source.close()

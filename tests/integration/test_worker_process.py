@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,19 +14,10 @@ from tests.support.dovecot import Dovecot
 from tests.support.fixtures import ImapAccount
 from tests.support.mails import make_mail
 from tests.support.smtp import SmtpServer
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
-
-
-def wait_for(condition: Callable[[], bool], timeout: float) -> float:
-    """Seconds until ``condition`` held; fails after ``timeout``."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout:
-            pytest.fail(f"condition not met within {timeout}s")
-        time.sleep(0.02)
-    return time.monotonic() - started
 
 
 def test_run_idles_recovers_and_stops_cleanly(

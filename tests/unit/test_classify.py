@@ -42,7 +42,7 @@ def mail(
 
 
 def kind_of(m: InboundMail) -> MailKind:
-    return classify(m, support_address=SUPPORT, own_message_id_domain=OWN_DOMAIN)
+    return classify(m, own_addresses={SUPPORT}, own_message_id_domain=OWN_DOMAIN)
 
 
 CASES: list[tuple[str, InboundMail, MailKind]] = [

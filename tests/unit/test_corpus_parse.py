@@ -149,7 +149,7 @@ def test_corpus_kinds(name: str, kind: MailKind) -> None:
     mail = parse_mail(read(name))
     assert (
         classify(
-            mail, support_address="support@example.com", own_message_id_domain="tickets.example.com"
+            mail, own_addresses={"support@example.com"}, own_message_id_domain="tickets.example.com"
         )
         == kind
     )
