@@ -52,6 +52,9 @@ class Row:
     mib: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
     out_bytes: int = 0
+    # On the baseline store (no ticket, then one): what every read costs whatever the
+    # store's size (start-up, connecting, the first query's mapper set-up).
+    empty: bool = False
 
 
 def child_env() -> dict[str, str]:
@@ -84,6 +87,22 @@ def python(code: str, *args: str) -> str:
 
 # --- the store ----------------------------------------------------------------------------
 
+# A database of the PostgreSQL server: "drop" it, or "ensure" it (prints "created" if new).
+PG_ADMIN = ("import sys; from sqlalchemy import create_engine, text\n"
+            "e = create_engine(sys.argv[1], isolation_level='AUTOCOMMIT')\n"
+            "name, action = sys.argv[2], sys.argv[3]\n"
+            "with e.connect() as c:\n"
+            "    if action == 'drop':\n"
+            "        c.execute(text(f'DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)'))\n"
+            "    elif not c.execute(text('SELECT 1 FROM pg_database WHERE datname = :n'),\n"
+            "                       {'n': name}).first():\n"
+            "        c.execute(text(f'CREATE DATABASE \"{name}\"')); print('created')\n")
+
+
+def pg(action: str, name: str) -> str:
+    return python(PG_ADMIN, PG_ADMIN_URL, name, action)
+
+
 
 def sqlite_store(tickets: int, messages: int, seed: int) -> str:
     path = RESULTS / f"scale-{tickets}-{messages}-s{seed}.db"
@@ -99,18 +118,9 @@ def sqlite_store(tickets: int, messages: int, seed: int) -> str:
 def postgres_store(tickets: int, messages: int, seed: int, fresh: bool) -> str:
     name = f"iw_bench_scale_{tickets}_{messages}_s{seed}"
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    admin = ("import sys; from sqlalchemy import create_engine, text\n"
-             "e = create_engine(sys.argv[1], isolation_level='AUTOCOMMIT')\n"
-             "with e.connect() as c:\n"
-             "    name = sys.argv[2]\n"
-             "    if sys.argv[3] == 'drop':\n"
-             "        c.execute(text(f'DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)'))\n"
-             "    elif not c.execute(text('SELECT 1 FROM pg_database WHERE datname = :n'),\n"
-             "                       {'n': name}).first():\n"
-             "        c.execute(text(f'CREATE DATABASE \"{name}\"')); print('created')\n")
     if fresh:
-        python(admin, PG_ADMIN_URL, name, "drop")
-    if python(admin, PG_ADMIN_URL, name, "create") == "created":
+        pg("drop", name)
+    if pg("ensure", name) == "created":
         build(["--tickets", str(tickets), "--messages", str(messages), "--seed", str(seed),
                "--database-url", url], None)
     else:
@@ -144,10 +154,33 @@ def store_figures(url: str) -> dict[str, Any]:
             "queued": int(queued), "big": f"T-{big}"}
 
 
+def baseline_config(folder: Path, postgresql: bool) -> Path:
+    """A fresh store of the same kind for the baseline rows."""
+    if postgresql:
+        name = f"iw_bench_scale_baseline_{os.getpid()}"
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        pg("drop", name)
+        pg("ensure", name)
+        BASELINES.append(name)
+    else:
+        url = f"sqlite:///{folder}/baseline.db"
+    path = folder / "baseline.toml"
+    path.write_text(f'[database]\nurl = "{url}"\n\n[mailbox]\nurl = "maildir:{folder}/mail"\n',
+                    encoding="utf-8")
+    run_once([str(SCRIPT), "--config", str(path), "queue"], folder)  # the schema: not timed
+    return path
+
+
+BASELINES: list[str] = []  # PostgreSQL databases to drop at the end
+
+
 def store_rows(figures: dict[str, Any]) -> list[Row]:
     typical = f"T-{figures['tickets'] // 3}"
     return [
         Row("startup (tickets list --help)", ["tickets", "list", "--help"]),
+        Row("queue --json on an EMPTY store", ["queue", "--json"], empty=True),
+        Row("tickets show T-1 --json on a store of ONE ticket",
+            ["tickets", "show", "T-1", "--json"], empty=True),
         Row("queue --json", ["queue", "--json"]),
         Row("tickets list --json", ["tickets", "list", "--json"]),
         Row("tickets list --json --status closed --offset 80000",
@@ -161,6 +194,36 @@ def store_rows(figures: dict[str, Any]) -> list[Row]:
         Row(f"tickets show {figures['big']} --json (the big ticket)",
             ["tickets", "show", figures["big"], "--json"]),
     ]
+
+
+def time_processes(rows: list[Row], config: Path, folder: Path, rounds: int,
+                   postgresql: bool) -> list[str]:
+    """Each command as a user runs it, `rounds` times: the table's lines."""
+    base = [str(SCRIPT), "--config", str(config)]
+    small = [str(SCRIPT), "--config", str(baseline_config(folder, postgresql))]
+    run_once([*base, "tickets", "list"], folder)  # migrations, bytecode: not timed
+    for number in range(1, rounds + 1):
+        for row in rows:
+            if row.empty and number == 1 and row.args[0] == "tickets":
+                one = folder / "one.eml"  # the baseline's one ticket, once its queue ran
+                one.write_bytes(MAIL.format(n=1, floor=1).encode())
+                run_once([*small, "ingest", str(one)], folder)
+            seconds, mib, size, cpu = run_once([*(small if row.empty else base), *row.args],
+                                               folder)
+            row.cpu.append(cpu)
+            row.seconds.append(seconds)
+            row.mib.append(mib)
+            row.out_bytes = size
+        print(f"round {number}: " + ", ".join(f"{r.seconds[-1]:.2f}" for r in rows),
+              flush=True)
+    lines = ["| command | wall s, rounds | median wall s | median CPU s | peak RSS MiB "
+             "| output |", "| --- | --- | --- | --- | --- | --- |"]
+    for row in rows:
+        lines.append(f"| `{row.name}` | {', '.join(f'{s:.2f}' for s in row.seconds)} | "
+                     f"{statistics.median(row.seconds):.2f} | "
+                     f"{statistics.median(row.cpu):.2f} | {max(row.mib):.0f} | "
+                     f"{row.out_bytes / 1024:,.0f} KiB |")
+    return lines
 
 
 def cmd_store(args: argparse.Namespace) -> int:
@@ -177,31 +240,54 @@ def cmd_store(args: argparse.Namespace) -> int:
         figures = store_figures(url)
         print(f"store: {figures}")
         rows = store_rows(figures)
-        base = [str(SCRIPT), "--config", str(config)]
-        run_once([*base, "tickets", "list"], folder)  # migrations, bytecode: not timed
-        for number in range(1, args.rounds + 1):
-            for row in rows:
-                seconds, mib, size, cpu = run_once([*base, *row.args], folder)
-                row.cpu.append(cpu)
-                row.seconds.append(seconds)
-                row.mib.append(mib)
-                row.out_bytes = size
-            print(f"round {number}: " + ", ".join(f"{r.seconds[-1]:.2f}" for r in rows),
-                  flush=True)
-        lines = ["| command | wall s, rounds | median wall s | median CPU s | peak RSS MiB "
-                 "| output |", "| --- | --- | --- | --- | --- | --- |"]
-        for row in rows:
-            lines.append(f"| `{row.name}` | {', '.join(f'{s:.2f}' for s in row.seconds)} | "
-                         f"{statistics.median(row.seconds):.2f} | "
-                         f"{statistics.median(row.cpu):.2f} | {max(row.mib):.0f} | "
-                         f"{row.out_bytes / 1024:,.0f} KiB |")
+        lines = ([] if args.work_only
+                 else time_processes(rows, config, folder, args.rounds, args.postgresql))
+        work = work_times(config, rows, args.rounds, folder)
+        lines += ["", "| command: its own work, start-up excluded | wall s, rounds | "
+                  "median wall s | median CPU s |", "| --- | --- | --- | --- |"]
+        for name, runs in work.items():
+            lines.append(f"| `{name}` | {', '.join(f'{w:.3f}' for w, _ in runs)} | "
+                         f"{statistics.median(w for w, _ in runs):.3f} | "
+                         f"{statistics.median(c for _, c in runs):.3f} |")
         print("\n".join(["", f"{db}: {figures}", *lines, ""]))
         save(f"scale-store-{db}", {"db": db, "store": figures, "rows": [
             {"name": r.name, "args": r.args, "seconds": r.seconds, "cpu": r.cpu, "mib": r.mib,
-             "out_bytes": r.out_bytes} for r in rows]})
+             "out_bytes": r.out_bytes} for r in rows], "work": work})
         return 0
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        for name in BASELINES:
+            pg("drop", name)
+
+
+# In a child: each command's own work, start-up excluded (the modules imported, the
+# mappers set up and the store opened by a first run): the part that could grow with the
+# store. Prints one JSON object: command -> [wall s, CPU s] per repetition.
+WORK = """
+import contextlib, json, os, sys, time
+from inbox_worker.cli import build_parser, dispatch
+config, rounds, commands = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+parser = build_parser()
+times = {}
+with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+    for name, args in commands:
+        parsed = parser.parse_args(["--config", config, *args])
+        dispatch(parsed)  # the first: imports and set-up
+        for _ in range(rounds):
+            wall, cpu = time.perf_counter(), time.process_time()
+            dispatch(parsed)
+            times.setdefault(name, []).append(
+                [time.perf_counter() - wall, time.process_time() - cpu])
+print(json.dumps(times))
+"""
+
+
+def work_times(config: Path, rows: list[Row], rounds: int, cwd: Path) -> dict[str, Any]:
+    commands = [(r.name, r.args) for r in rows if not r.empty and "--help" not in r.args]
+    out = subprocess.run([sys.executable, "-c", WORK, str(config), str(rounds),
+                          json.dumps(commands)], env=child_env(), cwd=cwd, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 # --- the mailbox --------------------------------------------------------------------------
@@ -341,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     store.add_argument("--rounds", type=int, default=3)
     store.add_argument("--postgresql", action="store_true")
     store.add_argument("--fresh", action="store_true", help="PostgreSQL: build it again")
+    store.add_argument("--work-only", action="store_true",
+                       help="only each command's own work, in one process (no start-up)")
     mailbox = modes.add_parser("mailbox", help="memory of poll --once over a large Maildir")
     mailbox.add_argument("--mails", type=int, nargs="+", default=[10_000, 50_000])
     mailbox.add_argument("--keep", action="store_true", help="keep the Maildir and store")
