@@ -13,32 +13,22 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from inbox_worker import __version__
-from inbox_worker.app import App, build_app, fixed_clock, system_clock
 from inbox_worker.cli_health import add_health_parser, cmd_health
 from inbox_worker.cli_outbox import add_outbox_parser, cmd_outbox
-from inbox_worker.cli_output import add_json_flag, attachment_line, emit, print_table
+from inbox_worker.cli_output import add_json_flag, emit, print_table
 from inbox_worker.cli_quarantine import add_quarantine_parser, cmd_quarantine
 from inbox_worker.cli_report import add_report_parser, cmd_report
+from inbox_worker.cli_tickets import add_tickets_parser, cmd_queue, cmd_tickets, open_reader
 from inbox_worker.config import Settings, load_settings
-from inbox_worker.domain.names import status_from_name
-from inbox_worker.domain.targets import TargetView
 from inbox_worker.errors import ConfigError, InboxWorkerError, UsageError
 from inbox_worker.logs import configure_logging, use_log_format
-from inbox_worker.mail.maildir import RawSource
-from inbox_worker.mail.terminal import terminal_safe
-from inbox_worker.notices.render import NoticeRenderer, kind_from_name
 from inbox_worker.notices.variables import NOTICE_KINDS
-from inbox_worker.service import targets, views
-from inbox_worker.service.digest import send_digest
-from inbox_worker.service.heartbeat import Heartbeat
-from inbox_worker.service.metrics import serving_metrics
-from inbox_worker.service.previews import mail_subject, preview_context, sample_with_prefix
-from inbox_worker.store import repository as repo
-from inbox_worker.store.models import Ticket
-from inbox_worker.worker import Worker, print_progress
+
+if TYPE_CHECKING:
+    from inbox_worker.app import App
 
 NOW_ENV = "INBOX_WORKER_NOW"
 
@@ -71,21 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="apply auto-close, scheduled start and escalations now")
     add_json_flag(rules_run)
 
-    queue = commands.add_parser("queue", help="the technicians' queue, in order")
-    add_json_flag(queue)
-
-    tickets = commands.add_parser("tickets", help="list or show tickets")
-    ticket_commands = tickets.add_subparsers(dest="tickets_command", required=True,
-                                             metavar="ACTION")
-    listing = ticket_commands.add_parser("list", help="all tickets")
-    listing.add_argument("--status", action="append",
-                         help="only this status (repeatable): open, in-progress, answered, "
-                              "closed, scheduled, on-hold, customer-reply; any case")
-    add_json_flag(listing)
-    show = ticket_commands.add_parser("show", help="one ticket with messages and history")
-    show.add_argument("ref", help="T-42, 42, or the ticket's token")
-    add_json_flag(show)
-
+    add_tickets_parser(commands)
     add_quarantine_parser(commands)
 
     templates = commands.add_parser("templates", help="notice templates")
@@ -149,7 +125,18 @@ def dispatch(args: argparse.Namespace) -> int:
         return cmd_templates_check(settings)
     now = parse_now(args.now or os.environ.get(NOW_ENV))
     if args.command == "health":  # without build_app: health reads, never migrates
-        return cmd_health(settings, args, now or system_clock())
+        return cmd_health(settings, args, now or datetime.now(UTC))
+    if args.command in READERS:
+        # Without `build_app` and what it imports (mail parsing, templates, SMTP): these
+        # only read the store, and answer in a fraction of a second.
+        reader = open_reader(settings, now)
+        try:
+            return READERS[args.command](reader, args)
+        finally:
+            reader.close()
+    # Imported here, not above: `queue` and `tickets` never need it (see READERS).
+    from inbox_worker.app import build_app, fixed_clock, system_clock
+
     app = build_app(settings, clock=fixed_clock(now) if now else system_clock)
     try:
         handler = HANDLERS[args.command]
@@ -159,6 +146,8 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def cmd_poll(app: App, args: argparse.Namespace) -> int:
+    from inbox_worker.service.heartbeat import Heartbeat
+
     # Registered like `run`: a long pass may claim hundreds of notices, which another
     # worker takes over at once if this one is killed (`service.liveness`).
     with Heartbeat(app.sessions):
@@ -190,6 +179,8 @@ def cmd_rules(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_digest(app: App, args: argparse.Namespace) -> int:
+    from inbox_worker.service.digest import send_digest
+
     result = send_digest(app.sessions, app.outbox, app.clock(), once=args.once)
     delivery = app.send_due_notices()
     data = {"day": result.day.isoformat(), "queued": result.queued,
@@ -205,6 +196,8 @@ def cmd_digest(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_templates_check(settings: Settings) -> int:
+    from inbox_worker.notices.render import NoticeRenderer
+
     problems = NoticeRenderer(settings.templates_dir).check()
     for problem in problems:
         print(problem)
@@ -216,6 +209,10 @@ def cmd_templates_check(settings: Settings) -> int:
 
 
 def cmd_templates(app: App, args: argparse.Namespace) -> int:
+    from inbox_worker.notices.render import kind_from_name
+    from inbox_worker.service.previews import mail_subject, preview_context, sample_with_prefix
+    from inbox_worker.store import repository as repo
+
     kind = kind_from_name(args.name)
     try:
         context = app.renderer.sample_context(kind)
@@ -244,6 +241,8 @@ def cmd_templates(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(app: App, args: argparse.Namespace) -> int:
+    from inbox_worker.mail.maildir import RawSource
+
     source = RawSource(args.files)
     results = []
     for fetched in source.fetch():
@@ -260,6 +259,10 @@ def cmd_ingest(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_run(app: App, args: argparse.Namespace) -> int:
+    from inbox_worker.service.heartbeat import Heartbeat
+    from inbox_worker.service.metrics import serving_metrics
+    from inbox_worker.worker import Worker, print_progress
+
     worker = Worker(
         app,
         poll_interval=args.interval or app.settings.poll_interval,
@@ -271,112 +274,17 @@ def cmd_run(app: App, args: argparse.Namespace) -> int:
         return worker.run()
 
 
-def cmd_queue(app: App, args: argparse.Namespace) -> int:
-    with app.sessions() as session:
-        tickets = repo.queue(session)
-        rows = [views.ticket_json(t, i, _targets(app, t)) for i, t in enumerate(tickets, start=1)]
-    if args.json:
-        emit(rows)
-    else:
-        _print_tickets(rows)
-    return 0
-
-
-def cmd_tickets(app: App, args: argparse.Namespace) -> int:
-    with app.sessions() as session:
-        positions = repo.queue_positions(session)
-        if args.tickets_command == "list":
-            tickets = repo.list_tickets(session, _statuses(args.status))
-            rows = [views.ticket_json(t, positions.get(t.id), _targets(app, t)) for t in tickets]
-            if args.json:
-                emit(rows)
-            else:
-                _print_tickets(rows)
-            return 0
-        ticket = repo.find_ticket(session, args.ref)
-        detail = views.ticket_detail_json(session, ticket, positions.get(ticket.id),
-                                          _targets(app, ticket))
-    if args.json:
-        emit(detail)
-    else:
-        _print_detail(detail)
-    return 0
-
-
-def _statuses(names: list[str] | None) -> list[str] | None:
-    """The statuses as people type them (`in-progress`, `Customer Reply`); an unknown one
-    is an error that lists the valid ones, not an empty list."""
-    try:
-        return [status_from_name(name).value for name in names] if names else None
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-
-
-def _targets(app: App, ticket: Ticket) -> TargetView:
-    return targets.view(ticket, app.settings.targets, app.clock())
-
-
 def _summary_line(total: int, outcomes: dict[str, int]) -> str:
     parts = ", ".join(f"{count} {name}" for name, count in sorted(outcomes.items()))
     return f"{total} mail(s) processed" + (f": {parts}" if parts else "")
 
 
-def _print_tickets(rows: list[dict[str, Any]]) -> None:
-    print_table(
-        ("REF", "PLACE", "STATUS", "PRIORITY", "ASSIGNEE", "CUSTOMER", "SUBJECT"),
-        [(row["ref"], row["queue_position"], row["status"], row["priority"], row["assignee"],
-          row["customer"], row["subject"]) for row in rows],
-        empty="(no tickets)", right=("PLACE",))
-
-
-def _print_detail(detail: dict[str, Any]) -> None:
-    print(f"{detail['ref']}  [{detail['token']}]  {terminal_safe(detail['subject'])}")
-    print(f"status: {detail['status']}  priority: {detail['priority']}  "
-          f"customer: {terminal_safe(detail['customer'])}")
-    if detail["linked_to"]:
-        print(f"continues: {detail['linked_to']}")
-    resolution = detail["resolution"]
-    if resolution:
-        print(f"resolution: {terminal_safe(resolution['text'])}  "
-              f"({resolution['by']}, {resolution['at']})")
-    if detail["duplicate_of"]:
-        print(f"duplicate of: {detail['duplicate_of']}")
-    rating = detail["satisfaction"]
-    if rating:
-        comment = f": {terminal_safe(rating['comment'])}" if rating["comment"] else ""
-        print(f"satisfaction: {rating['rating']}/5{comment}  ({rating['at']})")
-    for message in detail["messages"]:
-        dated = (f" (dated {message['date']})" if message["date"]
-                 and message["date"] != message["received_at"] else "")
-        print(f"\n--- {message['direction']} {message['kind']} from "
-              f"{terminal_safe(message['from'])} at {message['received_at']}{dated}")
-        print(terminal_safe(message["text"]))
-        for file in message["attachments"]:
-            _print_attachment(file)
-    print("\nhistory:")
-    for event in detail["events"]:
-        print(f"  {event['at']}  {event['kind']:<15} {event['from_status'] or '-'} -> "
-              f"{event['to_status'] or '-'}  {terminal_safe(event['actor'])}: "
-              f"{terminal_safe(event['cause'])}")
-
-
-def _print_attachment(file: dict[str, Any]) -> None:
-    print(attachment_line(file))
-    forwarded = file.get("forwarded")
-    if forwarded:  # the forwarded mail itself, indented below its file
-        for name in ("from", "date", "subject"):
-            print(f"    {name.capitalize()}: {terminal_safe(forwarded[name])}")
-        print()
-        for line in terminal_safe(forwarded["text"]).split("\n"):
-            print(f"    {line}".rstrip())
-
-
+# Commands that only read tickets: they get a reader of the store, not the whole App.
+READERS = {"queue": cmd_queue, "tickets": cmd_tickets}
 HANDLERS = {
     "run": cmd_run,
     "poll": cmd_poll,
     "ingest": cmd_ingest,
-    "queue": cmd_queue,
-    "tickets": cmd_tickets,
     "quarantine": cmd_quarantine,
     "rules": cmd_rules,
     "templates": cmd_templates,

@@ -14,8 +14,9 @@ from inbox_worker.mail.terminal import terminal_safe
 
 
 def emit(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    # One string, one write: `json.dump` writes every token apart (with an indent the
+    # encoder is the pure-Python one), which cost seconds on a ticket of 20,000 messages.
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 from inbox_worker.cli_output import add_json_flag, emit, print_table
 from inbox_worker.mail.terminal import terminal_safe
 from inbox_worker.mail.triage import decoded_headers
-from inbox_worker.service import quarantine
 
 
 def add_quarantine_parser(commands: Any) -> None:
@@ -32,6 +31,10 @@ def add_quarantine_parser(commands: Any) -> None:
 
 
 def cmd_quarantine(app: Any, args: argparse.Namespace) -> int:
+    # Here, not at the top: it brings the whole ingest pipeline, which building the
+    # parser (every command's start) does not need.
+    from inbox_worker.service import quarantine
+
     action = args.quarantine_command
     if action == "retry":
         result = quarantine.retry_quarantined(app.sessions, app.ingestor, args.id, app.clock())

@@ -12,10 +12,6 @@ from typing import Any
 from inbox_worker.cli_output import emit
 from inbox_worker.errors import ConfigError, InboxWorkerError, UsageError
 from inbox_worker.service.report import DEFAULT_DAYS, build_report, cohort
-from inbox_worker.service.report_csv import write_csv
-from inbox_worker.service.report_html import render_html
-from inbox_worker.service.report_mail import NO_RECIPIENTS, period_title, queue_report_mail
-from inbox_worker.service.report_text import summary_text
 from inbox_worker.service.views import iso
 
 STDOUT = "-"
@@ -69,6 +65,13 @@ def add_report_parser(commands: Any) -> None:
 
 
 def cmd_report(app: Any, args: argparse.Namespace) -> int:
+    # Here, not at the top: the renderings and the mail bring Jinja2 and the outbox, which
+    # building the parser (every command's start) does not need.
+    from inbox_worker.service.report_csv import write_csv
+    from inbox_worker.service.report_html import render_html
+    from inbox_worker.service.report_mail import NO_RECIPIENTS, period_title, queue_report_mail
+    from inbox_worker.service.report_text import summary_text
+
     now = app.clock()
     end = args.end or now
     start = args.start or end - timedelta(days=DEFAULT_DAYS)

@@ -1,4 +1,5 @@
-"""Value types shared by the pure core: statuses, priorities, mail kinds and the parsed mail.
+"""Value types shared by the pure core: statuses, priorities, the status rules' policy and
+ticket state (read by `status` and `rules` alike), mail kinds and the parsed mail.
 
 Nothing here does I/O; everything is immutable.
 """
@@ -38,6 +39,36 @@ class Priority(StrEnum):
 
 # Lower sorts first in the queue.
 PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The configurable periods of section 2, in whole days."""
+
+    auto_close_days: int = 30
+    reopen_days: int = 30
+
+    def __post_init__(self) -> None:
+        if self.auto_close_days < 0 or self.reopen_days < 0:
+            raise ValueError("policy periods must not be negative")
+
+
+@dataclass(frozen=True)
+class TicketState:
+    """The part of a ticket the status rules read. All datetimes are aware (UTC).
+
+    - `closed_at`: when the ticket last closed; set only while it is Closed.
+    - `scheduled_for`: the pending start of scheduled work; may outlive the Scheduled
+      status (a reply does not lose the schedule).
+    - `answered_at`: when a technician last answered; the auto-close clock. A customer
+      reply always takes a ticket out of Answered, so an Answered ticket has had no
+      customer reply since `answered_at`.
+    """
+
+    status: Status
+    closed_at: datetime | None = None
+    scheduled_for: datetime | None = None
+    answered_at: datetime | None = None
 
 
 class MailKind(StrEnum):

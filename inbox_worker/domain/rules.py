@@ -9,13 +9,8 @@ exactly the reasons given here, so a runner that selects tickets with these pred
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from inbox_worker.domain.model import Status
-
-if TYPE_CHECKING:
-    # Only for annotations: status.py imports this module at runtime.
-    from inbox_worker.domain.status import Policy, TicketState
+from inbox_worker.domain.model import Policy, Status, TicketState
 
 
 def auto_close_cutoff(now: datetime, policy: Policy) -> datetime:

@@ -30,39 +30,13 @@ from enum import StrEnum
 from typing import Literal
 
 from inbox_worker.domain import rules
-from inbox_worker.domain.model import MailKind, Status
+
+# Policy and TicketState live in `model` because `rules` reads them too (and `rules` must
+# not import this module, which uses it); they are named here as well, since callers
+# write `status.Policy`.
+from inbox_worker.domain.model import MailKind, Policy, Status, TicketState
 
 Place = Literal["keep", "back"]
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The configurable periods of section 2, in whole days."""
-
-    auto_close_days: int = 30
-    reopen_days: int = 30
-
-    def __post_init__(self) -> None:
-        if self.auto_close_days < 0 or self.reopen_days < 0:
-            raise ValueError("policy periods must not be negative")
-
-
-@dataclass(frozen=True)
-class TicketState:
-    """The part of a ticket the status rules read. All datetimes are aware (UTC).
-
-    - `closed_at`: when the ticket last closed; set only while it is Closed.
-    - `scheduled_for`: the pending start of scheduled work; may outlive the Scheduled
-      status (a reply does not lose the schedule).
-    - `answered_at`: when a technician last answered; the auto-close clock. A customer
-      reply always takes a ticket out of Answered, so an Answered ticket has had no
-      customer reply since `answered_at`.
-    """
-
-    status: Status
-    closed_at: datetime | None = None
-    scheduled_for: datetime | None = None
-    answered_at: datetime | None = None
 
 
 # --- events -------------------------------------------------------------------------------

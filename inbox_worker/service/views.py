@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from inbox_worker.domain.targets import TargetView
-from inbox_worker.mail.forwarded import forwarded_view, is_forwarded
-from inbox_worker.store.models import AttachmentRow, Message, Ticket, TicketEvent
+from inbox_worker.store.models import AttachmentRow, Message, OutboxItem, Ticket, TicketEvent
 
 
 def iso(value: datetime | None) -> str | None:
@@ -95,6 +95,10 @@ def message_json(message: Message) -> dict[str, Any]:
 def attachment_json(attachment: AttachmentRow) -> dict[str, Any]:
     """One file of a message; a forwarded mail also with its From, Date, Subject and text
     (`forwarded`, null for other files), read from the stored .eml when shown."""
+    # Imported when a file is shown: it brings the mail parser, which the ticket
+    # commands otherwise never load (their start-up is most of their time).
+    from inbox_worker.mail.forwarded import forwarded_view, is_forwarded
+
     forwarded = None
     if is_forwarded(attachment.content_type):
         forwarded = forwarded_view(attachment.data)
@@ -118,14 +122,12 @@ def ticket_detail_json(
     session: Session, ticket: Ticket, queue_position: int | None,
     targets: TargetView | None = None,
 ) -> dict[str, Any]:
+    """The ticket with all its messages and events: four queries however many there are
+    (the messages, their files, their outbox rows, the events), each by the ticket."""
     messages = list(
-        session.scalars(
-            select(Message)
-            .where(Message.ticket_id == ticket.id)
-            .options(selectinload(Message.attachments), selectinload(Message.outbox))
-            .order_by(Message.id)
-        )
+        session.scalars(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id))
     )
+    _attach_files_and_deliveries(session, ticket, messages)
     events = list(
         session.scalars(
             select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
@@ -142,3 +144,25 @@ def ticket_detail_json(
     data["messages"] = [message_json(m) for m in messages]
     data["events"] = [event_json(e, message_ids) for e in events]
     return data
+
+
+def _attach_files_and_deliveries(session: Session, ticket: Ticket,
+                                 messages: list[Message]) -> None:
+    """Fill each message's `attachments` and `outbox` from one query each, joined by the
+    ticket (a `selectinload` sends the message ids back in lists of 500: dozens of
+    queries on a long ticket)."""
+    files: dict[int, list[AttachmentRow]] = {m.id: [] for m in messages}
+    for row in session.scalars(
+        select(AttachmentRow).join(Message, AttachmentRow.message_pk == Message.id)
+        .where(Message.ticket_id == ticket.id).order_by(AttachmentRow.id)
+    ):
+        files.setdefault(row.message_pk, []).append(row)
+    deliveries = {
+        row.message_pk: row for row in session.scalars(
+            select(OutboxItem).join(Message, OutboxItem.message_pk == Message.id)
+            .where(Message.ticket_id == ticket.id)
+        )
+    }
+    for message in messages:
+        set_committed_value(message, "attachments", files.get(message.id, []))
+        set_committed_value(message, "outbox", deliveries.get(message.id))

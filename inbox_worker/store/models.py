@@ -105,6 +105,8 @@ class Ticket(Base):
 
     __table_args__ = (
         Index("ix_tickets_queue", "status", "priority", "queue_place"),
+        # `tickets list --status`, a page at a time in ticket order (migration 0007).
+        Index("ix_tickets_status_id", "status", "id"),
         # The report's cohort, and the surveys due: tickets by creation and by closing.
         Index("ix_tickets_created", "created_at"),
         Index("ix_tickets_closed", "closed_at"),

@@ -164,19 +164,37 @@ def _priority_rank():  # type: ignore[no-untyped-def]
     )
 
 
+def _queued() -> Any:
+    return Ticket.status.in_([s.value for s in QUEUED_STATUSES])
+
+
 def queue(session: Session) -> list[Ticket]:
-    """Every ticket in Open or Customer-Reply, by priority then place in line."""
+    """Every ticket in Open or Customer-Reply, by priority then place in line (with their
+    participants, which the ticket JSON shows: one query for all, not one a ticket)."""
     return list(
         session.scalars(
             select(Ticket)
-            .where(Ticket.status.in_([s.value for s in QUEUED_STATUSES]))
+            .where(_queued())
             .order_by(_priority_rank(), Ticket.queue_place, Ticket.id)
+            .options(selectinload(Ticket.participants))
         )
     )
 
 
-def queue_positions(session: Session) -> dict[int, int]:
-    return {ticket.id: index for index, ticket in enumerate(queue(session), start=1)}
+def queue_positions(session: Session, ticket_ids: Sequence[int] | None = None
+                    ) -> dict[int, int]:
+    """The 1-based places in the queue of those of ``ticket_ids`` that are queued (None:
+    of every queued ticket). The database numbers the queue (ids only, no ticket is
+    loaded) and returns the places asked for: a page of a list costs one query."""
+    place = func.row_number().over(
+        order_by=(_priority_rank(), Ticket.queue_place, Ticket.id)).label("place")
+    numbered = select(Ticket.id.label("id"), place).where(_queued()).subquery()
+    query = select(numbered.c.id, numbered.c.place)
+    if ticket_ids is not None:
+        if not ticket_ids:
+            return {}
+        query = query.where(numbered.c.id.in_(list(ticket_ids)))
+    return {int(i): int(n) for i, n in session.execute(query)}
 
 
 def queued_per_rank(session: Session) -> dict[int, int]:
@@ -184,7 +202,7 @@ def queued_per_rank(session: Session) -> dict[int, int]:
     rank = _priority_rank().label("rank")
     rows = session.execute(
         select(rank, func.count(Ticket.id))
-        .where(Ticket.status.in_([s.value for s in QUEUED_STATUSES]))
+        .where(_queued())
         .group_by(rank)
     ).all()
     return {int(r): int(n) for r, n in rows}
@@ -203,7 +221,7 @@ def queue_position(session: Session, ticket: Ticket) -> int | None:
     rank = priority_rank(ticket.priority)
     ahead = session.scalar(
         select(func.count(Ticket.id))
-        .where(Ticket.status.in_([s.value for s in QUEUED_STATUSES]))
+        .where(_queued())
         .where(or_(
             _priority_rank() < rank,
             and_(_priority_rank() == rank, or_(
@@ -215,11 +233,22 @@ def queue_position(session: Session, ticket: Ticket) -> int | None:
     return int(ahead or 0) + 1
 
 
-def list_tickets(session: Session, statuses: Iterable[str] | None = None) -> list[Ticket]:
-    query = select(Ticket).order_by(Ticket.id)
+def list_tickets(session: Session, statuses: Iterable[str] | None = None, *,
+                 limit: int | None = None, offset: int = 0) -> list[Ticket]:
+    """Tickets in ticket order (a stable order across pages), ``limit`` of them from
+    ``offset`` (None: all), with their participants."""
+    query = (select(Ticket).order_by(Ticket.id).offset(offset or None).limit(limit)
+             .options(selectinload(Ticket.participants)))
     if statuses:
         query = query.where(Ticket.status.in_(list(statuses)))
     return list(session.scalars(query))
+
+
+def count_tickets(session: Session, statuses: Iterable[str] | None = None) -> int:
+    query = select(func.count()).select_from(Ticket)
+    if statuses:
+        query = query.where(Ticket.status.in_(list(statuses)))
+    return int(session.scalar(query) or 0)
 
 
 REF_PATTERN = re.compile(r"^(?:T-?)?(\d{1,18})$", re.IGNORECASE)

@@ -273,3 +273,56 @@ def test_template_previews_show_the_mail_or_fail(tmp_path: Path,
     assert "answer.txt.j2:3: unknown variable 'custmer'" in err
     assert main(["--config", str(path), "templates", "preview", "answered"]) == 2
     assert "unknown notice 'answered'" in capsys.readouterr().err
+
+
+def test_tickets_list_pages_by_status_in_a_stable_order(tmp_path: Path,
+                                                        database_url: str) -> None:
+    """`tickets list` a page at a time (--limit, --offset), by status (repeated or a comma
+    list); queue places on a page are those of the whole queue."""
+    from sqlalchemy import update
+
+    from inbox_worker.store.database import make_engine
+    from inbox_worker.store.models import Ticket
+
+    path = config(tmp_path, database_url, 'url = "maildir:mails"')
+    mails = []
+    for number in range(1, 8):
+        mail = tmp_path / f"{number}.eml"
+        mail.write_bytes(make_mail(sender=f"c{number}@customer.test", subject=f"Issue {number}"))
+        mails.append(str(mail))
+    assert run("--config", str(path), "ingest", *mails, cwd=tmp_path).returncode == 0
+    engine = make_engine(database_url)
+    with engine.begin() as connection:  # T-1 Open, T-2 Closed, T-3 Open, T-4 Answered...
+        for ids, status in (((2, 5), "Closed"), ((4,), "Answered"), ((6,), "On-Hold")):
+            connection.execute(update(Ticket).where(Ticket.id.in_(ids)).values(status=status))
+        connection.execute(update(Ticket).where(Ticket.id == 3).values(priority="urgent"))
+    engine.dispose()
+
+    def refs(*args: str) -> list[str]:
+        result = run("--config", str(path), "tickets", "list", "--json", *args, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        return [t["ref"] for t in json.loads(result.stdout)]
+
+    everything = refs()
+    assert everything == [f"T-{n}" for n in range(1, 8)]
+    pages = [refs("--limit", "3", "--offset", str(start)) for start in (0, 3, 6, 9)]
+    assert pages == [everything[0:3], everything[3:6], everything[6:], []]
+    assert refs("--status", "closed,on-hold") == ["T-2", "T-5", "T-6"]
+    assert refs("--status", "closed", "--status", "On Hold", "--limit", "1",
+                "--offset", "1") == ["T-5"]
+    queued = json.loads(run("--config", str(path), "tickets", "list", "--json", "--status",
+                            "open", "--offset", "1", cwd=tmp_path).stdout)
+    # T-3 (urgent) leads the queue, then T-1 and T-7 in their places in line.
+    assert [(t["ref"], t["queue_position"]) for t in queued] == [("T-3", 1), ("T-7", 3)]
+    table = run("--config", str(path), "tickets", "list", "--limit", "2", cwd=tmp_path)
+    assert table.stdout.rstrip().endswith("(1-2 of 7 ticket(s); the next page: --offset 2)")
+    shown = json.loads(run("--config", str(path), "tickets", "show", "T-7", "--json",
+                           cwd=tmp_path).stdout)
+    assert shown["queue_position"] == 3
+    for args, fragment in ((("--limit", "0"), "--limit takes a whole number from 1 up"),
+                           (("--limit", "ten"), "not 'ten'"),
+                           (("--offset", "-1"), "--offset takes a whole number from 0 up"),
+                           (("--status", "open,done"), "unknown status 'done'")):
+        bad = run("--config", str(path), "tickets", "list", *args, cwd=tmp_path)
+        one_line_error(bad, fragment)
+        assert bad.returncode == 2  # as every usage error

@@ -193,14 +193,14 @@ def test_auto_close_records_its_own_summary_and_keeps_a_technicians(desk: Desk) 
 def test_tickets_show_prints_the_summary_and_the_duplicate(desk: Desk,
                                                            capsys: pytest.CaptureFixture[str]
                                                            ) -> None:
-    from inbox_worker.cli import _print_detail
+    from inbox_worker.cli_tickets import print_detail
 
     first, second = customer_mail(), customer_mail("Printer jams again", "jam-2")
     desk.mail(T0, first)
     desk.mail(T0, second)
     desk.mail(T0 + timedelta(hours=1), tech(second, "#resolution duplicate of T-1\n"
                                                     "#status closed"))
-    _print_detail(desk.ticket("T-2"))
+    print_detail(desk.ticket("T-2"))
     shown = capsys.readouterr().out
     assert "resolution: duplicate of T-1  (alice@example.com, 2026-11-02T10:00:00Z)" in shown
     assert "duplicate of: T-1" in shown

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from inbox_worker.app import build_app, fixed_clock
-from inbox_worker.cli import _print_detail
+from inbox_worker.cli_tickets import print_detail
 from inbox_worker.config import DatabaseSettings, Settings, SupportSettings, TechnicianSettings
 from inbox_worker.domain.model import InboundMail
 from inbox_worker.mail.admission import parse_fetched
@@ -478,7 +478,7 @@ def test_tickets_show_prints_the_forwarded_mail_below_its_file(
             app.close()
     (file,) = detail["messages"][0]["attachments"]
     assert file["forwarded"]["subject"] == "Printer [2J broken"
-    _print_detail(detail)
+    print_detail(detail)
     shown = capsys.readouterr().out
     assert not any(ch in shown for ch in "\x1b\x07\u202e")
     assert (
