@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inbox_worker.config import MailboxSettings, Settings
@@ -137,14 +137,8 @@ class App:
 
     def _record_poll(self, mailbox: str, error: str | None) -> None:
         try:
-            try:
-                record_poll(self.sessions, mailbox, now=self.clock(),
-                            worker_id=self.worker_id, error=error)
-            except IntegrityError:
-                # Another worker wrote the mailbox's first row meanwhile: it is there to
-                # update now.
-                record_poll(self.sessions, mailbox, now=self.clock(),
-                            worker_id=self.worker_id, error=error)
+            record_poll(self.sessions, mailbox, now=self.clock(), worker_id=self.worker_id,
+                        error=error)
         except SQLAlchemyError as exc:
             raise StoreError(f"database error: {first_line(exc)}") from exc
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inbox_worker.store.models import MailboxPoll
@@ -31,6 +32,15 @@ class PollState:
 def record_poll(sessions: sessionmaker[Session], mailbox: str, *, now: datetime,
                 worker_id: str, error: str | None = None) -> None:
     """Record one poll of ``mailbox``: a success unless ``error`` says what failed."""
+    try:
+        _write_poll(sessions, mailbox, now=now, worker_id=worker_id, error=error)
+    except IntegrityError:
+        # Another worker wrote the mailbox's first row meanwhile: it is there to update now.
+        _write_poll(sessions, mailbox, now=now, worker_id=worker_id, error=error)
+
+
+def _write_poll(sessions: sessionmaker[Session], mailbox: str, *, now: datetime,
+                worker_id: str, error: str | None) -> None:
     with sessions.begin() as session:
         row = session.get(MailboxPoll, mailbox, with_for_update=True)
         if row is None:
