@@ -9,6 +9,7 @@ shows as a change of ``new/`` or ``cur/`` (a delivery renames a file into one of
 from __future__ import annotations
 
 import hashlib
+import heapq
 import os
 import sys
 import threading
@@ -22,6 +23,8 @@ from inbox_worker.mail.source import FetchedMail
 SUBDIRS = ("tmp", "new", "cur")
 # How often `wait_for_mail` looks at the folder.
 WAIT_STEP_SECONDS = 0.25
+# How many mails one pass over the folder picks (oldest first): the bound on what a sync holds.
+FETCH_WINDOW = 20_000
 
 
 def ensure_maildir(path: Path) -> None:
@@ -46,8 +49,31 @@ class MaildirSource:
         self._looked = self._changes()
 
     def fetch(self) -> Iterator[FetchedMail]:
+        """Every mail, oldest first, in windows of `FETCH_WINDOW`: each window is the oldest
+        mails after the previous one, kept in a bounded heap while the folder streams past, so
+        a first sync of hundreds of thousands of mails holds one window in memory, not the
+        whole listing. A mail delivered meanwhile with an older time waits for the next pass."""
         self._looked = self._changes()  # before the listing: what comes during it is new
-        entries: list[tuple[float, str, Path]] = []
+        after: tuple[float, str, str] | None = None
+        while True:
+            window = heapq.nsmallest(FETCH_WINDOW, self._entries(after))
+            for _mtime, name, sub in window:
+                file = self.path / sub / name
+                try:
+                    raw = file.read_bytes()
+                except FileNotFoundError:
+                    continue  # taken by another process meanwhile
+                except OSError as exc:
+                    raise MailboxError(f"cannot read {file}: {exc}") from exc
+                key = name.split(":", 1)[0]
+                yield FetchedMail(key=f"maildir:{key}", raw=raw, mailbox=self.path.name)
+            if len(window) < FETCH_WINDOW:
+                return
+            after = window[-1]
+
+    def _entries(self, after: tuple[float, str, str] | None) -> Iterator[tuple[float, str, str]]:
+        """(delivery time, file name, subfolder) of each mail in ``new/`` and ``cur/`` that
+        sorts after `after`, streamed from the directory listing."""
         for sub in ("new", "cur"):
             try:
                 with os.scandir(self.path / sub) as scan:
@@ -55,23 +81,15 @@ class MaildirSource:
                         if entry.name.startswith("."):
                             continue
                         try:
-                            if entry.is_file():
-                                mtime = entry.stat().st_mtime
-                                entries.append((mtime, entry.name, Path(entry.path)))
+                            if not entry.is_file():
+                                continue
+                            item = (entry.stat().st_mtime, entry.name, sub)
                         except FileNotFoundError:
                             continue  # moved away by another process since the listing
+                        if after is None or item > after:
+                            yield item
             except OSError as exc:
                 raise MailboxError(f"cannot read Maildir {self.path}: {exc}") from exc
-        entries.sort()
-        for _mtime, name, file in entries:
-            try:
-                raw = file.read_bytes()
-            except FileNotFoundError:
-                continue  # taken by another process meanwhile
-            except OSError as exc:
-                raise MailboxError(f"cannot read {file}: {exc}") from exc
-            key = name.split(":", 1)[0]
-            yield FetchedMail(key=f"maildir:{key}", raw=raw, mailbox=self.path.name)
 
     def mark_done(self, mail: FetchedMail) -> None:
         self._move(mail, self.done_dir)
