@@ -12,7 +12,7 @@ from inbox_worker.config import Settings
 from inbox_worker.mail.terminal import terminal_safe
 from inbox_worker.service.health import Health, check_health, stale_after
 from inbox_worker.service.views import iso
-from inbox_worker.worker import MAX_WAIT_SECONDS
+from inbox_worker.watch import MAX_WAIT_SECONDS
 
 
 def add_health_parser(commands: Any) -> None:

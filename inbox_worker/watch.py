@@ -21,6 +21,9 @@ from inbox_worker.mail.source import MailSource
 
 log = logging.getLogger("inbox_worker.watch")
 
+# The longest single wait for new mail; notices due for a retry and time rules are looked
+# at in between, so this bounds how late either can be (and `health` how stale a poll is).
+MAX_WAIT_SECONDS = 30.0
 # How soon an idle watcher notices that the worker stops.
 STOP_CHECK_SECONDS = 1.0
 JOIN_SECONDS = 5.0

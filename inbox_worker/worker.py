@@ -31,13 +31,10 @@ from inbox_worker.errors import MailboxError, StoreError
 from inbox_worker.service.digest import digest_due, send_digest
 from inbox_worker.service.report_mail import send_weekly_report
 from inbox_worker.store.database import first_line
-from inbox_worker.watch import Backoff, MailboxWatch
+from inbox_worker.watch import MAX_WAIT_SECONDS, Backoff, MailboxWatch
 
 log = logging.getLogger("inbox_worker.worker")
 
-# The longest single wait for new mail; notices due for a retry and time rules are looked
-# at in between, so this bounds how late either can be.
-MAX_WAIT_SECONDS = 30.0
 RULES_EVERY_SECONDS = 60
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from inbox_worker.domain.targets import TargetView
 from inbox_worker.store.models import AttachmentRow, Message, OutboxItem, Ticket, TicketEvent
@@ -65,7 +64,22 @@ def satisfaction_json(ticket: Ticket) -> dict[str, Any] | None:
             "at": iso(ticket.satisfaction_at)}
 
 
-def message_json(message: Message) -> dict[str, Any]:
+# The columns a message is shown with: read as plain rows, not ORM objects (on a ticket of
+# 20,000 messages, building and tracking the objects was most of `tickets show`'s time).
+MESSAGE_COLUMNS = (Message.id, Message.message_id, Message.direction, Message.kind,
+                   Message.from_addr, Message.to_addrs, Message.cc_addrs, Message.subject,
+                   Message.text, Message.full_text, Message.date_header, Message.received_at)
+DELIVERY_COLUMNS = (OutboxItem.message_pk, OutboxItem.state, OutboxItem.attempts,
+                    OutboxItem.last_error, OutboxItem.sent_at, OutboxItem.next_attempt_at)
+EVENT_COLUMNS = (TicketEvent.at, TicketEvent.kind, TicketEvent.from_status,
+                 TicketEvent.to_status, TicketEvent.actor, TicketEvent.cause,
+                 TicketEvent.message_pk)
+
+
+def message_json(message: Row[Any], files: list[AttachmentRow],
+                 delivery: Row[Any] | None) -> dict[str, Any]:
+    """A row of MESSAGE_COLUMNS, its files, and its outbox row (DELIVERY_COLUMNS) if it
+    is one we send."""
     data: dict[str, Any] = {
         "message_id": message.message_id,
         "direction": message.direction,
@@ -78,16 +92,16 @@ def message_json(message: Message) -> dict[str, Any]:
         "full_text": message.full_text,
         "date": iso(message.date_header),  # the mail's own Date, as its sender's clock said
         "received_at": iso(message.received_at),
-        "attachments": [attachment_json(a) for a in message.attachments],
+        "attachments": [attachment_json(a) for a in files],
     }
-    if message.outbox is not None:
-        box = message.outbox
+    if delivery is not None:
         data["delivery"] = {
-            "state": box.state,
-            "attempts": box.attempts,
-            "last_error": box.last_error,
-            "sent_at": iso(box.sent_at),
-            "next_attempt_at": iso(box.next_attempt_at) if box.state == "pending" else None,
+            "state": delivery.state,
+            "attempts": delivery.attempts,
+            "last_error": delivery.last_error,
+            "sent_at": iso(delivery.sent_at),
+            "next_attempt_at": (iso(delivery.next_attempt_at) if delivery.state == "pending"
+                                else None),
         }
     return data
 
@@ -106,7 +120,8 @@ def attachment_json(attachment: AttachmentRow) -> dict[str, Any]:
             "size": attachment.size, "sha256": attachment.sha256, "forwarded": forwarded}
 
 
-def event_json(event: TicketEvent, message_ids: dict[int, str]) -> dict[str, Any]:
+def event_json(event: Row[Any], message_ids: dict[int, str]) -> dict[str, Any]:
+    """A row of EVENT_COLUMNS; ``message_ids`` gives the Message-ID of its message."""
     return {
         "at": iso(event.at),
         "kind": event.kind,
@@ -124,45 +139,27 @@ def ticket_detail_json(
 ) -> dict[str, Any]:
     """The ticket with all its messages and events: four queries however many there are
     (the messages, their files, their outbox rows, the events), each by the ticket."""
-    messages = list(
-        session.scalars(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id))
-    )
-    _attach_files_and_deliveries(session, ticket, messages)
-    events = list(
-        session.scalars(
-            select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
-        )
-    )
+    by_ticket = Message.ticket_id == ticket.id
+    messages = session.execute(select(*MESSAGE_COLUMNS).where(by_ticket).order_by(Message.id)
+                               ).all()
+    files: dict[int, list[AttachmentRow]] = {}
+    for row in session.scalars(
+        select(AttachmentRow).join(Message, AttachmentRow.message_pk == Message.id)
+        .where(by_ticket).order_by(AttachmentRow.id)
+    ):
+        files.setdefault(row.message_pk, []).append(row)
+    deliveries = {row.message_pk: row for row in session.execute(
+        select(*DELIVERY_COLUMNS).join(Message, OutboxItem.message_pk == Message.id)
+        .where(by_ticket))}
+    events = session.execute(select(*EVENT_COLUMNS).where(TicketEvent.ticket_id == ticket.id)
+                             .order_by(TicketEvent.id)).all()
     message_ids = {m.id: m.message_id for m in messages}
     missing = {e.message_pk for e in events if e.message_pk and e.message_pk not in message_ids}
     if missing:
-        for pk, mid in session.execute(
-            select(Message.id, Message.message_id).where(Message.id.in_(missing))
-        ):
-            message_ids[pk] = mid
+        message_ids.update(session.execute(
+            select(Message.id, Message.message_id).where(Message.id.in_(missing))).tuples())
     data = ticket_json(ticket, queue_position, targets)
-    data["messages"] = [message_json(m) for m in messages]
+    data["messages"] = [message_json(m, files.get(m.id, []), deliveries.get(m.id))
+                        for m in messages]
     data["events"] = [event_json(e, message_ids) for e in events]
     return data
-
-
-def _attach_files_and_deliveries(session: Session, ticket: Ticket,
-                                 messages: list[Message]) -> None:
-    """Fill each message's `attachments` and `outbox` from one query each, joined by the
-    ticket (a `selectinload` sends the message ids back in lists of 500: dozens of
-    queries on a long ticket)."""
-    files: dict[int, list[AttachmentRow]] = {m.id: [] for m in messages}
-    for row in session.scalars(
-        select(AttachmentRow).join(Message, AttachmentRow.message_pk == Message.id)
-        .where(Message.ticket_id == ticket.id).order_by(AttachmentRow.id)
-    ):
-        files.setdefault(row.message_pk, []).append(row)
-    deliveries = {
-        row.message_pk: row for row in session.scalars(
-            select(OutboxItem).join(Message, OutboxItem.message_pk == Message.id)
-            .where(Message.ticket_id == ticket.id)
-        )
-    }
-    for message in messages:
-        set_committed_value(message, "attachments", files.get(message.id, []))
-        set_committed_value(message, "outbox", deliveries.get(message.id))

@@ -24,11 +24,13 @@ from tests.support.smtp import SmtpServer, free_port
 pytestmark = pytest.mark.integration
 
 
-def wait_for(condition: Callable[[], object], timeout: float = 20) -> None:
+def wait_for(condition: Callable[[], object], log: Path | None = None,
+             timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout}s")
+            said = log.read_text() if log else ""
+            pytest.fail(f"condition not met within {timeout}s; the worker said:\n{said}")
         time.sleep(0.05)
 
 
@@ -65,7 +67,7 @@ def test_run_serves_metrics_and_logs_json(tmp_path: Path, dovecot: Dovecot,
             dovecot.append(imap_account.user, "INBOX",
                            make_mail(sender="a@customer.test", message_id="<m1@customer.test>"))
             sent = 'inbox_worker_notices_sent_total{kind="acknowledged"}'
-            wait_for(lambda: scrape(port).get(sent) == 1)
+            wait_for(lambda: scrape(port).get(sent) == 1, log_path)
             samples = scrape(port)
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=15) == 0
