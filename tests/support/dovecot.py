@@ -110,6 +110,10 @@ default_internal_group = dovecot
 default_login_user = dovenull
 first_valid_uid = 1
 mail_location = maildir:~/Maildir
+# IDLE hears of new mail through inotify; all imap processes run as `mail`, whose inotify
+# instances (128 by default) a whole suite's sessions can use up, and Dovecot then looks
+# every 30 s instead: longer than the tests wait. A second keeps IDLE prompt either way.
+mailbox_idle_check_interval = 1 secs
 {capability}
 # One file per user: Dovecot re-reads a changed passwd-file at most once a second, so a
 # user added right after another's login would be refused; a new path is read at once.
