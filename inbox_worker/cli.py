@@ -22,6 +22,7 @@ from inbox_worker.cli_output import add_json_flag, emit, print_table
 from inbox_worker.cli_quarantine import add_quarantine_parser, cmd_quarantine
 from inbox_worker.cli_report import add_report_parser, cmd_report
 from inbox_worker.cli_tickets import add_tickets_parser, cmd_queue, cmd_tickets, open_reader
+from inbox_worker.cli_web import add_web_parser, cmd_web
 from inbox_worker.config import Settings, load_settings
 from inbox_worker.errors import ConfigError, InboxWorkerError, UsageError
 from inbox_worker.logs import configure_logging, use_log_format
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_outbox_parser(commands)
     add_report_parser(commands)
     add_health_parser(commands)
+    add_web_parser(commands)
     return parser
 
 
@@ -291,6 +293,7 @@ HANDLERS = {
     "report": cmd_report,
     "digest": cmd_digest,
     "outbox": cmd_outbox,
+    "web": cmd_web,
 }
 
 

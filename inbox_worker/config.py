@@ -32,8 +32,10 @@ from inbox_worker.config_mailboxes import mailbox_place
 from inbox_worker.config_ops import (
     LoggingSettings,
     MetricsSettings,
+    WebSettings,
     logging_settings,
     metrics_settings,
+    web_settings,
 )
 from inbox_worker.config_schema import (
     DEFAULT_DATABASE_URL,
@@ -187,6 +189,7 @@ class Settings:
     report: ReportSettings = field(default_factory=ReportSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     templates_dir: Path = Path("templates")
     poll_interval: float = 30.0
     # Child processes that parse the next batch of a backlog while this one is stored
@@ -299,6 +302,7 @@ def settings_from_dict(data: dict[str, Any], *, source: Path | None = None,
         report=report_settings(file.report),
         metrics=metrics_settings(file.metrics),
         logging=logging_settings(file.logging),
+        web=web_settings(file.web),
         templates_dir=Path(file.templates.dir),
         poll_interval=file.worker.poll_interval,
         parse_processes=file.worker.parse_processes,

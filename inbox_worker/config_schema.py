@@ -289,6 +289,22 @@ class LoggingFile(Section):
     format: Literal["text", "json"] = "text"
 
 
+def _base_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    scheme, sep, rest = value.partition("://")
+    if scheme not in ("http", "https") or not sep or not rest or any(c.isspace() for c in value):
+        raise ValueError(f"{value!r} is not an http:// or https:// address")
+    return value.rstrip("/")
+
+
+class WebFile(Section):
+    listen: Annotated[str, AfterValidator(_listen)] = "127.0.0.1:8025"
+    # How sign-in links reach the console; None: http:// and `listen`.
+    base_url: Annotated[str | None, AfterValidator(_base_url)] = None
+    admins: AddressList = []  # may edit templates and retry quarantine
+
+
 class ConfigFile(Section):
     """The whole file. Every section may be left out."""
 
@@ -309,6 +325,7 @@ class ConfigFile(Section):
     report: ReportFile = ReportFile()
     metrics: MetricsFile = MetricsFile()
     logging: LoggingFile = LoggingFile()
+    web: WebFile = WebFile()
 
     @model_validator(mode="after")
     def _support_is_no_technician(self) -> ConfigFile:

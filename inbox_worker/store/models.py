@@ -342,3 +342,50 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+# -- the web console (`inbox_worker.web`) -------------------------------------------------
+# Links and sessions are kept by the SHA-256 of their secret: the database (and a copy of
+# it) never holds a value that signs anyone in.
+
+
+class SignInLink(Base):
+    """A one-time sign-in link mailed to an address: usable once, until `expires_at`."""
+
+    __tablename__ = "web_sign_ins"
+    __table_args__ = (Index("ix_web_sign_ins_address_created", "address", "created_at"),
+                      Index("ix_web_sign_ins_client_created", "client", "created_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    address: Mapped[str] = mapped_column(String(320))
+    client: Mapped[str] = mapped_column(String(64))  # the asking client's IP address
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser: its cookie holds the secret, the row its hash and the CSRF
+    token of its forms."""
+
+    __tablename__ = "web_sessions"
+
+    secret_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(320))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TemplateVersion(Base):
+    """A notice template as it was before a save from the console: what `restore` offers."""
+
+    __tablename__ = "template_versions"
+    __table_args__ = (Index("ix_template_versions_name_id", "name", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))  # the file name, e.g. answer.txt.j2
+    source: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime)  # when it was replaced
+    saved_by: Mapped[str] = mapped_column(String(320))  # who replaced it

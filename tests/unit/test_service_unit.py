@@ -1,5 +1,6 @@
-"""config/inbox-worker.service starts a command the CLI has, stops it with a signal the
-worker handles, and keeps the settings README.md promises (restart, secrets, hardening).
+"""config/inbox-worker.service (and -web.service) start a command the CLI has, stop it with
+a signal the worker handles, and keep the settings README.md promises (restart, secrets,
+hardening).
 `systemd-analyze verify` checks it too where the machine has it (not required)."""
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from inbox_worker.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "config" / "inbox-worker.service"
+WEB_UNIT = ROOT / "config" / "inbox-worker-web.service"
+UNITS = pytest.mark.parametrize("path", [UNIT, WEB_UNIT], ids=["run", "web"])
 
 
-def unit() -> configparser.ConfigParser:
+def unit(path: Path = UNIT) -> configparser.ConfigParser:
     parser = configparser.ConfigParser(interpolation=None, strict=False, delimiters=("=",))
     parser.optionxform = str  # type: ignore[assignment,method-assign] # keys keep their case
-    parser.read_string(UNIT.read_text(encoding="utf-8"))
+    parser.read_string(path.read_text(encoding="utf-8"))
     return parser
 
 
@@ -36,11 +39,13 @@ def command_names() -> set[str]:
     return set(subparsers.choices)  # type: ignore[arg-type]
 
 
-def test_exec_start_runs_the_worker_through_the_console_script() -> None:
-    executable, *arguments = unit()["Service"]["ExecStart"].split()
+@pytest.mark.parametrize(("path", "command"), [(UNIT, "run"), (WEB_UNIT, "web")])
+def test_exec_start_runs_the_command_through_the_console_script(path: Path,
+                                                                command: str) -> None:
+    executable, *arguments = unit(path)["Service"]["ExecStart"].split()
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert Path(executable).name in scripts["project"]["scripts"]
-    assert arguments == ["run"]
+    assert arguments == [command]
     assert arguments[0] in command_names()
 
 
@@ -56,8 +61,9 @@ def test_the_stop_signal_is_one_the_worker_finishes_its_mail_on(monkeypatch: pyt
     assert int(service["TimeoutStopSec"]) >= 30
 
 
-def test_restart_secrets_and_hardening() -> None:
-    service = unit()["Service"]
+@UNITS
+def test_restart_secrets_and_hardening(path: Path) -> None:
+    service = unit(path)["Service"]
     assert service["Type"] == "simple"  # no sd_notify in the worker
     assert service["Restart"] == "on-failure" and int(service["RestartSec"]) > 0
     # A configuration mistake exits 2: restarting cannot fix it.
@@ -68,16 +74,17 @@ def test_restart_secrets_and_hardening() -> None:
     assert service["NoNewPrivileges"] == "true"
     assert service["ProtectSystem"] == "strict" and service["ReadWritePaths"]
     assert service["PrivateTmp"] == "true"
-    assert unit()["Install"]["WantedBy"] == "multi-user.target"
+    assert unit(path)["Install"]["WantedBy"] == "multi-user.target"
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")
-def test_systemd_analyze_verify_accepts_it(tmp_path: Path) -> None:
+@UNITS
+def test_systemd_analyze_verify_accepts_it(tmp_path: Path, path: Path) -> None:
     # The unit names where an install puts the script; verify checks that it exists, so
     # the copy points at this environment's.
     script = Path(sys.executable).parent / "inbox-worker"
-    copy = tmp_path / "inbox-worker.service"
-    copy.write_text(UNIT.read_text(encoding="utf-8").replace(
+    copy = tmp_path / path.name
+    copy.write_text(path.read_text(encoding="utf-8").replace(
         "/opt/inbox-worker/.venv/bin/inbox-worker", str(script)), encoding="utf-8")
     result = subprocess.run(["systemd-analyze", "verify", str(copy)], capture_output=True,
                             text=True, timeout=60)
