@@ -135,13 +135,14 @@ def event_json(event: Row[Any], message_ids: dict[int, str]) -> dict[str, Any]:
 
 def ticket_detail_json(
     session: Session, ticket: Ticket, queue_position: int | None,
-    targets: TargetView | None = None,
+    targets: TargetView | None = None, *, last: int | None = None,
 ) -> dict[str, Any]:
-    """The ticket with all its messages and events: four queries however many there are
-    (the messages, their files, their outbox rows, the events), each by the ticket."""
+    """The ticket with its messages and events: four queries however many there are (the
+    messages, their files, their outbox rows, the events), each by the ticket. ``last``:
+    only the latest so many messages and events (the console's page of a long ticket)."""
     by_ticket = Message.ticket_id == ticket.id
-    messages = session.execute(select(*MESSAGE_COLUMNS).where(by_ticket).order_by(Message.id)
-                               ).all()
+    messages = _latest(session, select(*MESSAGE_COLUMNS).where(by_ticket), Message.id, last)
+    shown = {m.id for m in messages} if last is not None else None
     files: dict[int, list[AttachmentRow]] = {}
     for row in session.scalars(
         select(AttachmentRow).join(Message, AttachmentRow.message_pk == Message.id)
@@ -150,9 +151,9 @@ def ticket_detail_json(
         files.setdefault(row.message_pk, []).append(row)
     deliveries = {row.message_pk: row for row in session.execute(
         select(*DELIVERY_COLUMNS).join(Message, OutboxItem.message_pk == Message.id)
-        .where(by_ticket))}
-    events = session.execute(select(*EVENT_COLUMNS).where(TicketEvent.ticket_id == ticket.id)
-                             .order_by(TicketEvent.id)).all()
+        .where(by_ticket, *([Message.id.in_(shown)] if shown is not None else [])))}
+    events = _latest(session, select(*EVENT_COLUMNS).where(TicketEvent.ticket_id == ticket.id),
+                     TicketEvent.id, last)
     message_ids = {m.id: m.message_id for m in messages}
     missing = {e.message_pk for e in events if e.message_pk and e.message_pk not in message_ids}
     if missing:
@@ -163,3 +164,10 @@ def ticket_detail_json(
                         for m in messages]
     data["events"] = [event_json(e, message_ids) for e in events]
     return data
+
+
+def _latest(session: Session, query: Any, order: Any, last: int | None) -> list[Row[Any]]:
+    """The rows of ``query`` in ``order``; with ``last``, the latest so many of them."""
+    if last is None:
+        return list(session.execute(query.order_by(order)).all())
+    return list(reversed(session.execute(query.order_by(order.desc()).limit(last)).all()))

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,6 +30,9 @@ from inbox_worker.web.auth import User
 from inbox_worker.web.render import render
 
 STATUSES = [status.value for status in Status]
+# A ticket page shows its latest messages and events, so many of each (?all=1: every one):
+# a ticket of thousands of mails is a page of megabytes.
+SHOWN_MESSAGES = 200
 PRIORITIES = [priority.value for priority in Priority]
 
 
@@ -80,9 +83,13 @@ def ticket(request: Request, user: User) -> Response:
     app = core(request)
     with app.sessions() as session:
         found = _find(session, request.path_params["ref"])
+        everything = request.query_params.get("all") == "1"
         detail = views.ticket_detail_json(
             session, found, repo.queue_position(session, found),
-            targets.view(found, app.settings.targets, app.clock()))
+            targets.view(found, app.settings.targets, app.clock()),
+            last=None if everything else SHOWN_MESSAGES)
+        counts = {"messages": session.scalar(select(func.count()).select_from(Message).where(
+            Message.ticket_id == found.id)) or 0}
         html = dict(session.execute(select(Message.message_id, Message.html).where(
             Message.ticket_id == found.id, Message.html.is_not(None))).all())
         # Each message's file ids, in the order `ticket_detail_json` lists its files.
@@ -99,7 +106,8 @@ def ticket(request: Request, user: User) -> Response:
         message["html"] = sanitize_html(html.get(message["message_id"]))
         for file, file_id in zip(message["attachments"], files.get(pk, []), strict=False):
             file["id"] = file_id
-    return render(request, "ticket.html", user, ticket=detail)
+    return render(request, "ticket.html", user, ticket=detail, total=counts["messages"],
+                  cut=len(detail["messages"]) < counts["messages"])
 
 
 def download(request: Request, user: User) -> Response:

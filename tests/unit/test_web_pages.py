@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from starlette.testclient import TestClient
 
 from inbox_worker.app import App
 from inbox_worker.mail.source import FetchedMail
+from inbox_worker.web import pages_desk
 from tests.support.mails import make_mail
 from tests.support.web_console import ADMIN, TECH, sign_in
 
@@ -120,3 +122,15 @@ def test_the_report_page_frames_the_html_report(web_client: TestClient,
     assert "script" not in policy.replace("default-src 'none'", "")
     assert "frame-ancestors 'self'" in policy
     assert web_client.get("/report", params={"from": "junk"}).status_code == 400
+
+
+def test_a_long_ticket_shows_its_latest_messages_and_all_on_asking(
+        web_client: TestClient, web_core: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pages_desk, "SHOWN_MESSAGES", 1)
+    a_ticket_with_html_and_a_file(web_core)  # T-1: the mail, our notice, the alert
+    sign_in(web_client, web_core, TECH)
+    page = web_client.get("/tickets/T-1").text
+    assert "The latest 1 of 3 messages" in page
+    assert "The printer jams every morning." not in page  # the first, not shown
+    everything = web_client.get("/tickets/T-1", params={"all": "1"}).text
+    assert "The latest" not in everything and "The printer jams every morning." in everything
