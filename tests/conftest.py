@@ -20,7 +20,7 @@ from inbox_worker.config import (
 )
 from tests.support import postgres
 
-pytest_plugins = ["tests.support.fixtures", "tests.support.smtp"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.smtp", "tests.support.web_console"]
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"

@@ -157,7 +157,7 @@ def ticket_detail_json(
     missing = {e.message_pk for e in events if e.message_pk and e.message_pk not in message_ids}
     if missing:
         message_ids.update(session.execute(
-            select(Message.id, Message.message_id).where(Message.id.in_(missing))).tuples())
+            select(Message.id, Message.message_id).where(Message.id.in_(missing))).all())
     data = ticket_json(ticket, queue_position, targets)
     data["messages"] = [message_json(m, files.get(m.id, []), deliveries.get(m.id))
                         for m in messages]

@@ -20,7 +20,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inbox_worker.app import App
-from inbox_worker.web import pages_sign_in, pages_templates
+from inbox_worker.web import (
+    pages_desk,
+    pages_quarantine,
+    pages_report,
+    pages_sign_in,
+    pages_templates,
+)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -69,7 +75,10 @@ def make_console(core: App) -> Starlette:
         routes=[
             Route("/", home),
             *pages_sign_in.ROUTES,
+            *pages_desk.ROUTES,
             *pages_templates.ROUTES,
+            *pages_quarantine.ROUTES,
+            *pages_report.ROUTES,
             Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"),
                   name="static"),
         ],

@@ -123,14 +123,17 @@ def _preview(request: Request, name: str, source: str, ticket_ref: str) -> dict[
     support = context.get("support") or {}
     customer = context.get("customer") or {}
     to = customer.get("address") or context.get("recipient") or "someone@example.org"
-    raw = compose_notice(
-        rendered=result.rendered, kind=kind, from_name=str(support.get("name") or ""),
-        from_addr=str(support.get("address") or app.settings.support.address),
-        to_addr=str(to).split(",")[0].strip(), to_name=str(customer.get("name") or ""),
-        token=token, message_id="preview@inbox-worker.invalid", in_reply_to=None,
-        references=(), date=app.clock())
+    try:
+        raw = compose_notice(
+            rendered=result.rendered, kind=kind, from_name=str(support.get("name") or ""),
+            from_addr=str(support.get("address") or app.settings.support.address),
+            to_addr=str(to).split(",")[0].strip(), to_name=str(customer.get("name") or ""),
+            token=token, message_id="preview@inbox-worker.invalid", in_reply_to=None,
+            references=(), date=app.clock()).decode("ascii", errors="replace")
+    except ValueError as exc:  # the ticket's address cannot be written: nor would it go
+        raw = f"(this mail could not be sent: {exc})"
     mail = {"subject": subject, "text": result.rendered.text, "html": result.rendered.html,
-            "raw": raw.decode("ascii", errors="replace").replace("\r\n", "\n")}
+            "raw": raw.replace("\r\n", "\n")}
     return {"ticket_error": None, "problems": (), "mail": mail}
 
 

@@ -1,0 +1,149 @@
+"""/queue, /tickets and /tickets/REF: the queue in order, tickets found by what a lead
+knows of them, and one ticket's conversation, events, notices' delivery and files.
+
+A customer's HTML is shown only sanitized (nh3, as stored mail is everywhere), and then only
+inside a sandboxed frame that runs nothing: two walls, either of which holds alone. Files
+are downloaded, never shown inline: a hostile HTML or SVG file must not open as our page.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from sqlalchemy import select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from inbox_worker.domain.model import Priority, Status
+from inbox_worker.errors import InboxWorkerError
+from inbox_worker.mail.sanitize import sanitize_html
+from inbox_worker.service import targets, views
+from inbox_worker.service.ticket_search import PAGE, TicketQuery, search_tickets
+from inbox_worker.store import repository as repo
+from inbox_worker.store.models import AttachmentRow, Message, Ticket
+from inbox_worker.web.access import core, page
+from inbox_worker.web.auth import User
+from inbox_worker.web.render import render
+
+STATUSES = [status.value for status in Status]
+PRIORITIES = [priority.value for priority in Priority]
+
+
+def _row(request: Request, ticket: Ticket, position: int | None) -> dict[str, Any]:
+    app = core(request)
+    now = app.clock()
+    data = views.ticket_json(ticket, position, targets.view(ticket, app.settings.targets, now))
+    data["age"] = _age(now - ticket.created_at.astimezone(now.tzinfo)
+                       if ticket.created_at else None)
+    return data
+
+
+def queue(request: Request, user: User) -> Response:
+    app = core(request)
+    with app.sessions() as session:
+        rows = [_row(request, t, i) for i, t in enumerate(repo.queue(session), start=1)]
+    return render(request, "queue.html", user, rows=rows)
+
+
+def tickets(request: Request, user: User) -> Response:
+    asked = request.query_params
+    query = TicketQuery(**{key: asked.get(key, "")[:200] for key in
+                           ("status", "priority", "category", "assignee", "customer",
+                            "words")})
+    if query.status and query.status not in STATUSES:
+        raise HTTPException(400, "no such status")
+    if query.priority and query.priority not in PRIORITIES:
+        raise HTTPException(400, "no such priority")
+    offset_text = asked.get("offset", "0")
+    offset = int(offset_text) if offset_text.isdigit() and len(offset_text) < 9 else 0
+    app = core(request)
+    with app.sessions() as session:
+        found = search_tickets(session, query, offset=offset)
+        positions = repo.queue_positions(session, [t.id for t in found])
+        rows = [_row(request, t, positions.get(t.id)) for t in found]
+    return render(request, "tickets.html", user, rows=rows, query=query, statuses=STATUSES,
+                  priorities=PRIORITIES,
+                  newer=_page_url(query, max(offset - PAGE, 0)) if offset else None,
+                  older=_page_url(query, offset + PAGE) if len(rows) == PAGE else None)
+
+
+def _page_url(query: TicketQuery, offset: int) -> str:
+    asked = {key: value for key, value in vars(query).items() if value}
+    return "/tickets?" + urlencode({**asked, "offset": offset})
+
+
+def ticket(request: Request, user: User) -> Response:
+    app = core(request)
+    with app.sessions() as session:
+        found = _find(session, request.path_params["ref"])
+        detail = views.ticket_detail_json(
+            session, found, repo.queue_position(session, found),
+            targets.view(found, app.settings.targets, app.clock()))
+        html = dict(session.execute(select(Message.message_id, Message.html).where(
+            Message.ticket_id == found.id, Message.html.is_not(None))).all())
+        # Each message's file ids, in the order `ticket_detail_json` lists its files.
+        files: dict[int, list[int]] = {}
+        for file_id, message_pk in session.execute(
+                select(AttachmentRow.id, AttachmentRow.message_pk)
+                .join(Message, AttachmentRow.message_pk == Message.id)
+                .where(Message.ticket_id == found.id).order_by(AttachmentRow.id)):
+            files.setdefault(message_pk, []).append(file_id)
+        message_pks = dict(session.execute(select(Message.message_id, Message.id).where(
+            Message.ticket_id == found.id)).all())
+    for message in detail["messages"]:
+        pk = message_pks.get(message["message_id"])
+        message["html"] = sanitize_html(html.get(message["message_id"]))
+        for file, file_id in zip(message["attachments"], files.get(pk, []), strict=False):
+            file["id"] = file_id
+    return render(request, "ticket.html", user, ticket=detail)
+
+
+def download(request: Request, user: User) -> Response:
+    app = core(request)
+    file_id = request.path_params["file_id"]
+    with app.sessions() as session:
+        found = _find(session, request.path_params["ref"])
+        row = session.get(AttachmentRow, file_id)
+        owner = session.get(Message, row.message_pk) if row is not None else None
+        if row is None or owner is None or owner.ticket_id != found.id:
+            raise HTTPException(404, "no such file on this ticket")
+        data, filename = row.data, row.filename
+    return Response(data, media_type="application/octet-stream", headers={
+        "content-disposition": _attachment_disposition(filename)})
+
+
+def _find(session: Any, ref: str) -> Ticket:
+    try:
+        return repo.find_ticket(session, ref)
+    except InboxWorkerError:
+        raise HTTPException(404, "no such ticket") from None
+
+
+def _attachment_disposition(filename: str) -> str:
+    """RFC 6266: an ASCII fallback name and the UTF-8 one, neither able to break out of
+    the header (quotes, backslashes, line breaks and controls removed)."""
+    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
+                    for c in filename) or "file"
+    return f'attachment; filename="{plain}"; filename*=UTF-8\'\'{quote(filename, safe="")}'
+
+
+def _age(delta: timedelta | None) -> str:
+    if delta is None:
+        return ""
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{max(minutes, 0)} min"
+    hours = minutes // 60
+    return f"{hours} h" if hours < 48 else f"{hours // 24} d"
+
+
+ROUTES = [
+    Route("/queue", page(queue), methods=["GET"]),
+    Route("/tickets", page(tickets), methods=["GET"]),
+    Route("/tickets/{ref}", page(ticket), methods=["GET"]),
+    Route("/tickets/{ref}/files/{file_id:int}", page(download), methods=["GET"]),
+]
