@@ -137,6 +137,7 @@ def test_sign_in_by_the_link_the_smtp_server_received(page: Page, console: Conso
     assert page.goto("/templates").url.endswith("/sign-in")  # strangers are sent to sign in
     link = sign_in(page, console.setup, smtp_server)
     assert page.url.endswith("/queue")  # where the button's POST sends you
+    assert page.get_by_role("heading", name="Queue").is_visible()
     assert session_cookie(page)
     page.goto("/templates")
     assert page.locator(".who").inner_text() == f"{ADMIN} (admin)"
@@ -236,6 +237,39 @@ def test_a_broken_template_is_refused_with_its_line(page: Page, console: Console
     assert re.search(r"line \d+: syntax error: .*endif", shown), shown
     assert page.locator("#source").input_value() == unclosed  # the draft is kept to fix
     assert (setup.templates / TEMPLATE).read_text() == good
+
+
+HOSTILE_HTML = (
+    "<p>Visible words from <b>Carol</b></p>"
+    "<script>document.title = 'pwned'; window.x = 1; parent.x = 1;</script>"
+    "<img src=x onerror=\"document.title = 'pwned'; window.x = 2; parent.x = 2;\">"
+    "<a href=\"javascript:window.x = 3\">a link</a>")
+
+
+def test_a_customers_html_is_shown_inert_on_the_ticket_page(
+        page: Page, console: Console, smtp_server: SmtpServer) -> None:
+    setup = console.setup
+    drop_mail(setup, make_mail(sender="carol@customer.test", subject="Hostile markup",
+                               body="Plain words from Carol.\n", html=HOSTILE_HTML))
+    sign_in(page, setup, smtp_server)  # its poll --once also takes the customer's mail in
+    page.goto("/tickets/T-1")
+    assert page.title().startswith("T-1")
+    assert "Plain words from Carol." in page.locator("article pre.text").first.inner_text()
+    page.locator("article details summary", has_text="HTML").first.click()
+    frame_element = page.locator("article iframe.html-part").first
+    assert frame_element.get_attribute("sandbox") == ""  # no allow-scripts, no same-origin
+    shown = page.frame_locator("article iframe.html-part").first
+    shown.get_by_text("Visible words from").wait_for()
+    assert shown.locator("b").inner_text() == "Carol"
+    frame = frame_element.element_handle().content_frame()
+    assert frame is not None
+    page.wait_for_timeout(200)  # time for the broken image's onerror, were it kept
+    # Nothing ran: neither in the frame nor in the console's page.
+    assert frame.evaluate("() => [document.title, typeof window.x]") == ["", "undefined"]
+    assert frame.evaluate("() => document.querySelectorAll("
+                          "'script, [onerror], [href^=javascript]').length") == 0
+    assert page.evaluate("() => typeof window.x") == "undefined"
+    assert page.title().startswith("T-1")
 
 
 @pytest.mark.xfail(strict=True, reason="the srcdoc frame inherits the console's CSP "
