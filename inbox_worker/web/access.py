@@ -106,9 +106,10 @@ def action(handler: Callable[[Request, User, FormData], Response], *, admin: boo
 
 def _same_origin(request: Request) -> bool:
     """A browser names the page a POST comes from: it must be this console. (Older
-    browsers may leave Origin out; the CSRF token still guards them.)"""
+    browsers may leave Origin out, and under our `Referrer-Policy: no-referrer` a form's
+    POST says `Origin: null` (Fetch standard): the CSRF token still guards both.)"""
     origin = request.headers.get("origin")
-    if origin is None:
+    if origin is None or origin == "null":
         return True
     base = core(request).settings.web.base_url
     own = {base.split("/", 3)[0] + "//" + base.split("/", 3)[2],

@@ -93,6 +93,19 @@ def test_a_post_from_another_site_is_refused(web_client: TestClient, web_core: A
     assert answer.status_code == 403
 
 
+def test_a_form_posted_under_no_referrer_says_origin_null_and_is_accepted(
+        web_client: TestClient, web_core: App) -> None:
+    # Referrer-Policy: no-referrer makes a browser send `Origin: null` with a form's POST
+    # (a same-origin fetch still sends the real Origin): the token decides.
+    token = sign_in(web_client, web_core, ADMIN)
+    answer = web_client.post("/templates/answer.txt.j2",
+                             data={"csrf": token, "source": GOOD}, headers={"Origin": "null"})
+    assert answer.status_code == 303
+    forged = web_client.post("/templates/answer.txt.j2",
+                             data={"csrf": "forged", "source": GOOD}, headers={"Origin": "null"})
+    assert forged.status_code == 403
+
+
 def test_a_technician_may_read_templates_but_not_save_or_restore(web_client: TestClient,
                                                                  web_core: App) -> None:
     token = sign_in(web_client, web_core, TECH)
