@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(
-        logging.INFO if args.verbose or args.command == "run" else logging.WARNING)
+        logging.INFO if args.verbose or args.command in ("run", "web") else logging.WARNING)
     try:
         return dispatch(args)
     except InboxWorkerError as exc:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -115,7 +114,3 @@ def _same_origin(request: Request) -> bool:
     own = {base.split("/", 3)[0] + "//" + base.split("/", 3)[2],
            f"{request.url.scheme}://{request.url.netloc}"}
     return origin in own
-
-
-def template_context(request: Request, user: User | None, **values: Any) -> dict[str, Any]:
-    return {"user": user, "csrf": user.csrf if user else "", **values}

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inbox_worker.app import App
 from inbox_worker.web import (
+    html_previews,
     pages_desk,
     pages_quarantine,
     pages_report,
@@ -65,6 +66,10 @@ def home(_request: Request) -> Response:
     return RedirectResponse("/queue", status_code=303)
 
 
+def no_icon(_request: Request) -> Response:
+    return Response(status_code=204)  # browsers ask on every page; we have none
+
+
 async def refused(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return PlainTextResponse(f"{exc.status_code}: {exc.detail}\n", status_code=exc.status_code)
@@ -74,8 +79,10 @@ def make_console(core: App) -> Starlette:
     console = Starlette(
         routes=[
             Route("/", home),
+            Route("/favicon.ico", no_icon),
             *pages_sign_in.ROUTES,
             *pages_desk.ROUTES,
+            *html_previews.ROUTES,
             *pages_templates.ROUTES,
             *pages_quarantine.ROUTES,
             *pages_report.ROUTES,

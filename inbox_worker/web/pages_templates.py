@@ -20,6 +20,7 @@ from inbox_worker.notices.template_files import kind_from_name
 from inbox_worker.service import template_edits as edits
 from inbox_worker.service.previews import mail_subject, preview_context, sample_with_prefix
 from inbox_worker.store import repository as repo
+from inbox_worker.web import html_previews
 from inbox_worker.web.access import action, core, field, page
 from inbox_worker.web.auth import User
 from inbox_worker.web.render import render
@@ -53,7 +54,7 @@ def preview(request: Request, user: User, form: FormData) -> Response:
     source = _source(form)
     ticket_ref = field(form, "ticket", limit=100).strip()
     if request.headers.get("x-requested-with") == "preview":
-        return render(request, "preview.html", user, **_preview(request, name, source,
+        return render(request, "preview.html", user, **_preview(request, user, name, source,
                                                                 ticket_ref))
     return _editor_page(request, user, name, source, ticket_ref=ticket_ref)
 
@@ -93,13 +94,14 @@ def _editor_page(request: Request, user: User, name: str, source: str, *, ticket
                  status: int = 200, saved: bool = False, refused: bool = False) -> Response:
     with core(request).sessions() as session:
         versions = edits.versions(session, name)
-    shown = _preview(request, name, source, ticket_ref)
+    shown = _preview(request, user, name, source, ticket_ref)
     return render(request, "template_edit.html", user, status=status, name=name,
                   source=source, versions=versions, saved=saved, refused=refused,
                   ticket_ref=ticket_ref, **shown)
 
 
-def _preview(request: Request, name: str, source: str, ticket_ref: str) -> dict[str, Any]:
+def _preview(request: Request, user: User, name: str, source: str,
+             ticket_ref: str) -> dict[str, Any]:
     """What the preview shows: the mail (subject, text, HTML, the raw message) or the
     draft's problems, or why the chosen ticket cannot be used."""
     app = core(request)
@@ -132,7 +134,9 @@ def _preview(request: Request, name: str, source: str, ticket_ref: str) -> dict[
             references=(), date=app.clock()).decode("ascii", errors="replace")
     except ValueError as exc:  # the ticket's address cannot be written: nor would it go
         raw = f"(this mail could not be sent: {exc})"
-    mail = {"subject": subject, "text": result.rendered.text, "html": result.rendered.html,
+    html = result.rendered.html
+    mail = {"subject": subject, "text": result.rendered.text,
+            "html_url": html_previews.keep(user, html) if html else None,
             "raw": raw.replace("\r\n", "\n")}
     return {"ticket_error": None, "problems": (), "mail": mail}
 

@@ -272,8 +272,6 @@ def test_a_customers_html_is_shown_inert_on_the_ticket_page(
     assert page.title().startswith("T-1")
 
 
-@pytest.mark.xfail(strict=True, reason="the srcdoc frame inherits the console's CSP "
-                   "(style-src 'self'): the HTML part's inline styles are refused")
 def test_the_html_part_is_previewed_with_its_inline_styles(
         page: Page, console: Console, smtp_server: SmtpServer, page_errors: list[str]) -> None:
     sign_in(page, console.setup, smtp_server)

@@ -185,3 +185,22 @@ def test_sign_out_ends_the_session(web_client: TestClient, web_core: App) -> Non
     assert web_client.post("/sign-out", data={"csrf": token}).status_code == 303
     web_client.cookies.set("iw_session", cookie)
     assert web_client.get("/templates").status_code == 303
+
+
+def test_an_html_preview_is_served_to_its_user_only_and_runs_nothing(
+        web_client: TestClient, web_core: App) -> None:
+    token = sign_in(web_client, web_core, ADMIN)
+    fragment = web_client.post(
+        "/templates/answer.html.j2/preview",
+        data={"csrf": token, "source": '<p style="color:red">Hi {{ customer.name }}</p>'},
+        headers={"X-Requested-With": "preview"}).text
+    url = re.search(r'<iframe sandbox [^>]*src="(/templates/preview-html/[^"]+)"',
+                    fragment).group(1)
+    shown = web_client.get(url)
+    assert shown.status_code == 200 and "Hi Jane Doe" in shown.text
+    policy = shown.headers["content-security-policy"]
+    assert "script" not in policy.replace("default-src 'none'", "")
+    other = TestClient(web_client.app, base_url=BASE, follow_redirects=False)
+    sign_in(other, web_core, TECH)
+    assert other.get(url).status_code == 404
+    assert web_client.get("/templates/preview-html/nope").status_code == 404
