@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from inbox_worker.config import Settings
@@ -108,8 +108,13 @@ def use_link(session: Session, settings: Settings, secret: str, now: datetime) -
     link = pending_link(session, secret, now)
     if link is None or role(settings, link.address) is None:
         return None
-    link.used_at = now
-    session.flush()
+    # Spent by one UPDATE that only an unspent link matches: of two requests racing with
+    # one link (a double click, a scanner), one opens a session, the other none.
+    spent = session.execute(
+        update(SignInLink).where(SignInLink.id == link.id, SignInLink.used_at.is_(None))
+        .values(used_at=now).execution_options(synchronize_session=False))
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        return None
     session_secret = new_secret()
     session.add(WebSession(secret_hash=digest(session_secret), address=link.address,
                            csrf=new_secret(), created_at=now,
