@@ -49,12 +49,13 @@ class Reader:
 
 
 def open_reader(settings: Settings, now: datetime | None) -> Reader:
-    engine = make_engine(settings.database.url)
+    writer = make_engine(settings.database.url)
     try:
-        upgrade_schema(engine)  # as `build_app`: a store of an older version is brought up
-    except BaseException:
-        engine.dispose()
-        raise
+        upgrade_schema(writer)  # as `build_app`: a store of an older version is brought up
+    finally:
+        writer.dispose()
+    # Then only reading, never holding up a worker's writes (a long ticket takes a second).
+    engine = make_engine(settings.database.url, read_only=True)
     return Reader(settings, engine, make_session_factory(engine),
                   (lambda: now) if now else (lambda: datetime.now(UTC)))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import signal
 import socket
 from types import FrameType
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from inbox_worker.app import App
 
 log = logging.getLogger("inbox_worker.web")
+SECRET_PATH = re.compile(r"/sign-in/[^/?\s]+")
 
 
 def add_web_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -30,8 +32,13 @@ def cmd_web(app: App, _args: argparse.Namespace) -> int:
     settings = app.settings.web
     host, port = settings.listen
     listener = _listen(host, port)
+    # X-Forwarded-For names the client only when it comes from a proxy we were told of:
+    # anyone else could name any client, and so escape the per-client rate limit.
     config = uvicorn.Config(make_console(app), log_level="info", server_header=False,
-                            proxy_headers=True, log_config=None)
+                            proxy_headers=bool(settings.trusted_proxies),
+                            forwarded_allow_ips=list(settings.trusted_proxies) or None,
+                            log_config=None)
+    logging.getLogger("uvicorn.access").addFilter(HideSignInSecrets())
     log.info("web console listen=%s:%d base_url=%s", host, port, settings.base_url)
     # uvicorn stops on SIGTERM/SIGINT after the requests in hand, then raises the signal
     # again under the handlers it found: these make that a plain exit 0, not a death.
@@ -40,6 +47,17 @@ def cmd_web(app: App, _args: argparse.Namespace) -> int:
     uvicorn.Server(config).run(sockets=[listener])
     log.info("web console stopped")
     return 0
+
+
+class HideSignInSecrets(logging.Filter):
+    """The access log names each path; a sign-in link's path is a key (for 15 minutes),
+    which has no place in a log file."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(SECRET_PATH.sub("/sign-in/(hidden)", a) if isinstance(a, str)
+                                else a for a in record.args)
+        return True
 
 
 def _stopped(_number: int, _frame: FrameType | None) -> None:

@@ -29,6 +29,8 @@ class WebSettings:
     listen: tuple[str, int] = ("127.0.0.1", 8025)
     base_url: str = "http://127.0.0.1:8025"  # where sign-in links point, without a final /
     admins: frozenset[str] = frozenset()  # may edit templates and retry quarantine
+    # Reverse proxies whose X-Forwarded-For is believed (empty: none, the peer is the client)
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def secure(self) -> bool:
@@ -40,7 +42,8 @@ def web_settings(file: WebFile) -> WebSettings:
     host, port = listen_address(file.listen)
     shown = f"[{host}]" if ":" in host else host
     return WebSettings(listen=(host, port), base_url=file.base_url or f"http://{shown}:{port}",
-                       admins=frozenset(file.admins))
+                       admins=frozenset(file.admins),
+                       trusted_proxies=tuple(file.trusted_proxies))
 
 
 def metrics_settings(file: MetricsFile) -> MetricsSettings:

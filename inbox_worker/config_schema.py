@@ -8,6 +8,7 @@ program's `Settings` from a file that passed.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -298,11 +299,20 @@ def _base_url(value: str | None) -> str | None:
     return value.rstrip("/")
 
 
+def _ip_address(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address") from None
+
+
 class WebFile(Section):
     listen: Annotated[str, AfterValidator(_listen)] = "127.0.0.1:8025"
     # How sign-in links reach the console; None: http:// and `listen`.
     base_url: Annotated[str | None, AfterValidator(_base_url)] = None
     admins: AddressList = []  # may edit templates and retry quarantine
+    # Proxies whose X-Forwarded-For names the client (rate limits count clients).
+    trusted_proxies: list[Annotated[str, AfterValidator(_ip_address)]] = []
 
 
 class ConfigFile(Section):

@@ -33,7 +33,11 @@ SQLITE_BUSY_TIMEOUT = 30.0
 TURN_TIMEOUT = 60.0
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """The engine of ``url``. ``read_only``: for readers that must not hold up the worker
+    (the console's pages, the ticket commands): on SQLite their transactions take no write
+    lock (a plain BEGIN reads a snapshot of the WAL) and refuse to write; the schema must
+    be up to date already."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -50,7 +54,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(parsed, **kwargs)
     except (ArgumentError, ImportError) as exc:
         raise StoreError(f"database url {url!r}: {exc}") from exc
-    if engine.dialect.name == "sqlite":
+    if engine.dialect.name == "sqlite" and read_only:
+        event.listen(engine, "connect", _sqlite_reader_pragmas)
+        event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+    elif engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take control so that
         # "BEGIN IMMEDIATE" can serialise writers (see `_WriterTurns`).
@@ -102,6 +109,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_reader_pragmas(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    dbapi_connection.execute("PRAGMA query_only=ON")
 
 
 def _use_wal(cursor: Any) -> None:

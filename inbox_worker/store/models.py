@@ -345,8 +345,9 @@ class Counter(Base):
 
 
 # -- the web console (`inbox_worker.web`) -------------------------------------------------
-# Links and sessions are kept by the SHA-256 of their secret: the database (and a copy of
-# it) never holds a value that signs anyone in.
+# Links and sessions are kept by the SHA-256 of their secret: no row of these tables signs
+# anyone in. (The mail with a link is in the outbox, as every mail is: its link works once,
+# for 15 minutes.)
 
 
 class SignInLink(Base):

@@ -8,9 +8,10 @@ another session, a cookie made up. Each gets a plain refusal, never a traceback.
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -24,6 +25,14 @@ SESSION_COOKIE = "iw_session"
 # Before sign-in there is no session to keep a CSRF token in: the sign-in forms compare
 # their field with this cookie (which another site can neither read nor set).
 ANON_CSRF_COOKIE = "iw_csrf"
+# Over HTTPS the cookies are `__Host-` ones: Secure, for this host and path / only, so a
+# neighbouring subdomain cannot plant one (a planted CSRF cookie would sign a victim in as
+# someone else).
+HOST_PREFIX = "__Host-"
+
+
+def cookie_name(request: Request, name: str) -> str:
+    return HOST_PREFIX + name if core(request).settings.web.secure else name
 CSRF_FIELD = "csrf"
 MAX_FORM_BYTES = 1_000_000  # a template is a few kilobytes
 
@@ -32,15 +41,18 @@ def core(request: Request) -> App:
     return request.app.state.core  # type: ignore[no-any-return]
 
 
-def now(request: Request) -> datetime:
-    return core(request).clock()
+def reads(request: Request) -> sessionmaker[Session]:
+    """Sessions for pages that only read: on SQLite they never hold up the worker's writes
+    (see `store.database.make_engine`)."""
+    return request.app.state.reads  # type: ignore[no-any-return]
 
 
 def user_of(request: Request) -> User | None:
     """The signed-in user (blocking: the database; call from a thread)."""
     app = core(request)
-    with app.sessions() as session:
-        return signed_in(session, app.settings, request.cookies.get(SESSION_COOKIE),
+    with reads(request)() as session:
+        return signed_in(session, app.settings,
+                         request.cookies.get(cookie_name(request, SESSION_COOKIE)),
                          app.clock())
 
 
@@ -56,6 +68,17 @@ async def read_form(request: Request) -> FormData:
     if not isinstance(form.get(CSRF_FIELD), str) or not _same_origin(request):
         raise HTTPException(403, "the form's CSRF token is missing")
     return form
+
+
+MAX_ROW_ID = 2**31 - 1  # beyond every id column; a bigger number would overflow the driver
+
+
+def row_id(value: str | int) -> int | None:
+    """An id from a URL or a form: ASCII digits within a column's range, else None."""
+    text = str(value)
+    if not re.fullmatch(r"[0-9]{1,10}", text) or not 0 < int(text) <= MAX_ROW_ID:
+        return None
+    return int(text)
 
 
 def field(form: FormData, name: str, *, limit: int = 1000) -> str:

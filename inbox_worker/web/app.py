@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inbox_worker.app import App
+from inbox_worker.store.database import make_engine, make_session_factory
 from inbox_worker.web import (
     html_previews,
     pages_desk,
@@ -92,4 +93,6 @@ def make_console(core: App) -> Starlette:
         exception_handlers={HTTPException: refused},
     )
     console.state.core = core
+    console.state.reads = make_session_factory(make_engine(core.settings.database.url,
+                                                           read_only=True))
     return SecurityHeaders(console)  # type: ignore[return-value]

@@ -76,6 +76,7 @@ def normal_address(text: str) -> str | None:
 def request_link(session: Session, settings: Settings, address: str, client: str,
                  now: datetime) -> LinkRequest:
     """Record a request for a link; a secret to mail when ``address`` may sign in."""
+    client = client[:64]  # as the column keeps it, so that it is counted as kept
     since = now - RATE_WINDOW
     by_client = session.scalar(select(func.count()).select_from(SignInLink).where(
         SignInLink.client == client, SignInLink.created_at > since)) or 0
@@ -86,7 +87,7 @@ def request_link(session: Session, settings: Settings, address: str, client: str
     allowed = role(settings, address) is not None
     secret = new_secret()
     # Recorded for an unknown address too (counted for its client), but never usable.
-    session.add(SignInLink(secret_hash=digest(secret), address=address, client=client[:64],
+    session.add(SignInLink(secret_hash=digest(secret), address=address, client=client,
                            created_at=now,
                            expires_at=now + (timedelta(minutes=LINK_MINUTES) if allowed
                                              else timedelta(0)),

@@ -8,6 +8,7 @@ are downloaded, never shown inline: a hostile HTML or SVG file must not open as 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -25,7 +26,7 @@ from inbox_worker.service import targets, views
 from inbox_worker.service.ticket_search import PAGE, TicketQuery, search_tickets
 from inbox_worker.store import repository as repo
 from inbox_worker.store.models import AttachmentRow, Message, Ticket
-from inbox_worker.web.access import core, page
+from inbox_worker.web.access import core, page, reads, row_id
 from inbox_worker.web.auth import User
 from inbox_worker.web.render import render
 
@@ -34,6 +35,8 @@ STATUSES = [status.value for status in Status]
 # a ticket of thousands of mails is a page of megabytes.
 SHOWN_MESSAGES = 200
 PRIORITIES = [priority.value for priority in Priority]
+# Pages further than this are a search to narrow, not to page through.
+MAX_OFFSET = 10_000
 
 
 def _row(request: Request, ticket: Ticket, position: int | None) -> dict[str, Any]:
@@ -46,8 +49,7 @@ def _row(request: Request, ticket: Ticket, position: int | None) -> dict[str, An
 
 
 def queue(request: Request, user: User) -> Response:
-    app = core(request)
-    with app.sessions() as session:
+    with reads(request)() as session:
         rows = [_row(request, t, i) for i, t in enumerate(repo.queue(session), start=1)]
     return render(request, "queue.html", user, rows=rows)
 
@@ -62,9 +64,8 @@ def tickets(request: Request, user: User) -> Response:
     if query.priority and query.priority not in PRIORITIES:
         raise HTTPException(400, "no such priority")
     offset_text = asked.get("offset", "0")
-    offset = int(offset_text) if offset_text.isdigit() and len(offset_text) < 9 else 0
-    app = core(request)
-    with app.sessions() as session:
+    offset = min(int(offset_text), MAX_OFFSET) if re.fullmatch(r"[0-9]{1,6}", offset_text) else 0
+    with reads(request)() as session:
         found = search_tickets(session, query, offset=offset)
         positions = repo.queue_positions(session, [t.id for t in found])
         rows = [_row(request, t, positions.get(t.id)) for t in found]
@@ -81,7 +82,7 @@ def _page_url(query: TicketQuery, offset: int) -> str:
 
 def ticket(request: Request, user: User) -> Response:
     app = core(request)
-    with app.sessions() as session:
+    with reads(request)() as session:
         found = _find(session, request.path_params["ref"])
         everything = request.query_params.get("all") == "1"
         detail = views.ticket_detail_json(
@@ -111,11 +112,10 @@ def ticket(request: Request, user: User) -> Response:
 
 
 def download(request: Request, user: User) -> Response:
-    app = core(request)
-    file_id = request.path_params["file_id"]
-    with app.sessions() as session:
+    file_id = row_id(request.path_params["file_id"])
+    with reads(request)() as session:
         found = _find(session, request.path_params["ref"])
-        row = session.get(AttachmentRow, file_id)
+        row = session.get(AttachmentRow, file_id) if file_id is not None else None
         owner = session.get(Message, row.message_pk) if row is not None else None
         if row is None or owner is None or owner.ticket_id != found.id:
             raise HTTPException(404, "no such file on this ticket")
@@ -153,5 +153,5 @@ ROUTES = [
     Route("/queue", page(queue), methods=["GET"]),
     Route("/tickets", page(tickets), methods=["GET"]),
     Route("/tickets/{ref}", page(ticket), methods=["GET"]),
-    Route("/tickets/{ref}/files/{file_id:int}", page(download), methods=["GET"]),
+    Route("/tickets/{ref}/files/{file_id}", page(download), methods=["GET"]),
 ]

@@ -13,12 +13,13 @@ from starlette.routing import Route
 from inbox_worker.errors import InboxWorkerError
 from inbox_worker.service.report import DEFAULT_DAYS, build_report
 from inbox_worker.service.report_html import render_html
-from inbox_worker.web.access import core, page
+from inbox_worker.web.access import core, page, reads
 from inbox_worker.web.auth import User
 from inbox_worker.web.render import render
 
 # The report page has its own stylesheet inline (it is also a file people mail around); it
 # has no script. It may be framed by the console only.
+MAX_DAYS = 3 * 366  # a report over years is a database's scan for a page nobody reads
 REPORT_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
                  "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
 
@@ -34,6 +35,9 @@ def _period(request: Request) -> tuple[date, date]:
         raise HTTPException(400, "dates are YYYY-MM-DD") from None
     if last < first:
         raise HTTPException(400, "the period ends before it starts")
+    if last > today or (last - first).days >= MAX_DAYS:
+        raise HTTPException(400, f"a period ends today at the latest and spans at most "
+                                 f"{MAX_DAYS} days")
     return first, last
 
 
@@ -50,7 +54,7 @@ def report_view(request: Request, _user: User) -> Response:
     start = datetime.combine(first, time(0), tzinfo=UTC)
     end = min(datetime.combine(last + timedelta(days=1), time(0), tzinfo=UTC), now)
     try:
-        with app.sessions() as session:
+        with reads(request)() as session:
             report = build_report(session, start=start, end=end, now=now,
                                   technicians=app.settings.technicians.addresses,
                                   targets=app.settings.targets)

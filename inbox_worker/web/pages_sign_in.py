@@ -17,41 +17,45 @@ from inbox_worker.web.access import (
     ANON_CSRF_COOKIE,
     SESSION_COOKIE,
     check_token,
+    cookie_name,
     core,
     field,
     read_form,
+    reads,
     user_of,
 )
 from inbox_worker.web.render import render
 
 SIGN_IN_KIND = "sign_in"  # the outbox's name for these mails
+USED_UP = "This sign-in link is used up or expired. Ask for a new one."
 
 
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def sign_in_form(request: Request) -> Response:
-    token = request.cookies.get(ANON_CSRF_COOKIE) or auth.new_secret()
-    response = render(request, "sign_in.html", None, csrf=token)
+def _form_page(request: Request, *, status: int = 200, error: str = "") -> Response:
+    """The sign-in form, with the CSRF cookie its POST is checked against."""
+    token = request.cookies.get(cookie_name(request, ANON_CSRF_COOKIE)) or auth.new_secret()
+    response = render(request, "sign_in.html", None, status=status, csrf=token, error=error)
     _set_cookie(request, response, ANON_CSRF_COOKIE, token, max_age=3600, strict=True)
     return response
 
 
+def sign_in_form(request: Request) -> Response:
+    return _form_page(request)
+
+
 async def ask_for_link(request: Request) -> Response:
     form = await read_form(request)
-    check_token(request.cookies.get(ANON_CSRF_COOKIE), form)
+    check_token(request.cookies.get(cookie_name(request, ANON_CSRF_COOKIE)), form)
     address = auth.normal_address(field(form, "email"))
     if address is None:
-        return render(request, "sign_in.html", None, status=400,
-                      csrf=request.cookies.get(ANON_CSRF_COOKIE, ""),
-                      error="That is not an email address.")
+        return _form_page(request, status=400, error="That is not an email address.")
     limited = await run_in_threadpool(_queue_link, request, address)
     if limited:
-        return render(request, "sign_in.html", None, status=429,
-                      csrf=request.cookies.get(ANON_CSRF_COOKIE, ""),
-                      error="Too many sign-in requests. Wait a quarter of an hour and try "
-                            "again.")
+        return _form_page(request, status=429, error="Too many sign-in requests. Wait a "
+                                                     "quarter of an hour and try again.")
     return render(request, "sign_in_sent.html", None, address=address,
                   minutes=auth.LINK_MINUTES)
 
@@ -82,13 +86,12 @@ def _link_mail(base_url: str, secret: str, address: str) -> RenderedNotice:
 def confirm_link(request: Request) -> Response:
     secret = request.path_params["secret"]
     app = core(request)
-    with app.sessions() as session:
+    with reads(request)() as session:
         link = auth.pending_link(session, secret, app.clock())
         address = link.address if link is not None else None
     if address is None:
-        return render(request, "sign_in.html", None, status=400, csrf="",
-                      error="This sign-in link is used up or expired. Ask for a new one.")
-    token = request.cookies.get(ANON_CSRF_COOKIE) or auth.new_secret()
+        return _form_page(request, status=400, error=USED_UP)
+    token = request.cookies.get(cookie_name(request, ANON_CSRF_COOKIE)) or auth.new_secret()
     response = render(request, "sign_in_confirm.html", None, csrf=token, address=address,
                       secret=secret)
     _set_cookie(request, response, ANON_CSRF_COOKIE, token, max_age=3600, strict=True)
@@ -97,7 +100,7 @@ def confirm_link(request: Request) -> Response:
 
 async def use_link(request: Request) -> Response:
     form = await read_form(request)
-    check_token(request.cookies.get(ANON_CSRF_COOKIE), form)
+    check_token(request.cookies.get(cookie_name(request, ANON_CSRF_COOKIE)), form)
     secret = request.path_params["secret"]
     app = core(request)
 
@@ -107,12 +110,12 @@ async def use_link(request: Request) -> Response:
 
     session_secret = await run_in_threadpool(spend)
     if session_secret is None:
-        return render(request, "sign_in.html", None, status=400, csrf="",
-                      error="This sign-in link is used up or expired. Ask for a new one.")
+        return _form_page(request, status=400, error=USED_UP)
     response = RedirectResponse("/queue", status_code=303)
     _set_cookie(request, response, SESSION_COOKIE, session_secret,
                 max_age=auth.SESSION_HOURS * 3600, strict=False)
-    response.delete_cookie(ANON_CSRF_COOKIE, path="/")
+    response.delete_cookie(cookie_name(request, ANON_CSRF_COOKIE), path="/",
+                           secure=core(request).settings.web.secure)
     return response
 
 
@@ -125,11 +128,13 @@ async def sign_out(request: Request) -> Response:
 
         def forget() -> None:
             with app.sessions.begin() as session:
-                auth.sign_out(session, request.cookies.get(SESSION_COOKIE))
+                auth.sign_out(session, request.cookies.get(cookie_name(request,
+                                                                       SESSION_COOKIE)))
 
         await run_in_threadpool(forget)
     response = RedirectResponse("/sign-in", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(cookie_name(request, SESSION_COOKIE), path="/",
+                           secure=core(request).settings.web.secure)
     return response
 
 
@@ -137,7 +142,8 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, *,
                 max_age: int, strict: bool) -> None:
     # Lax for the session: a link to a ticket in a mail opens signed in; the forms are
     # guarded by their tokens. Secure when the console is reached over HTTPS.
-    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True,
+    response.set_cookie(cookie_name(request, name), value, max_age=max_age, path="/",
+                        httponly=True,
                         secure=core(request).settings.web.secure,
                         samesite="strict" if strict else "lax")
 

@@ -21,7 +21,7 @@ from inbox_worker.service import template_edits as edits
 from inbox_worker.service.previews import mail_subject, preview_context, sample_with_prefix
 from inbox_worker.store import repository as repo
 from inbox_worker.web import html_previews
-from inbox_worker.web.access import action, core, field, page
+from inbox_worker.web.access import action, core, field, page, reads, row_id
 from inbox_worker.web.auth import User
 from inbox_worker.web.render import render
 
@@ -66,9 +66,9 @@ def save(request: Request, user: User, form: FormData) -> Response:
 
 def restore(request: Request, user: User, form: FormData) -> Response:
     name = _name(request)
-    version = field(form, "version", limit=20)
-    with core(request).sessions() as session:
-        source = (edits.version_source(session, name, int(version)) if version.isdigit()
+    version = row_id(field(form, "version", limit=20))
+    with reads(request)() as session:
+        source = (edits.version_source(session, name, version) if version is not None
                   else None)
     if source is None:
         raise HTTPException(404, "no such version of this template")
@@ -92,7 +92,7 @@ def _source(form: FormData) -> str:
 
 def _editor_page(request: Request, user: User, name: str, source: str, *, ticket_ref: str,
                  status: int = 200, saved: bool = False, refused: bool = False) -> Response:
-    with core(request).sessions() as session:
+    with reads(request)() as session:
         versions = edits.versions(session, name)
     shown = _preview(request, user, name, source, ticket_ref)
     return render(request, "template_edit.html", user, status=status, name=name,
@@ -111,7 +111,7 @@ def _preview(request: Request, user: User, name: str, source: str,
     token = ""
     if ticket_ref:
         try:
-            with app.sessions() as session:
+            with reads(request)() as session:
                 ticket = repo.find_ticket(session, ticket_ref)
                 context = preview_context(session, app.outbox, kind, ticket, app.clock())
         except InboxWorkerError as exc:
@@ -145,6 +145,7 @@ ROUTES = [
     Route("/templates", page(list_templates), methods=["GET"]),
     Route("/templates/{name}", page(editor), methods=["GET"]),
     Route("/templates/{name}", action(save, admin=True), methods=["POST"]),
-    Route("/templates/{name}/preview", action(preview), methods=["POST"]),
+    # A draft is code run on the server: only those who may save one may run one.
+    Route("/templates/{name}/preview", action(preview, admin=True), methods=["POST"]),
     Route("/templates/{name}/restore", action(restore, admin=True), methods=["POST"]),
 ]

@@ -105,7 +105,7 @@ def test_quarantine_lists_shows_and_only_admins_retry(web_client: TestClient,
     retried = admin.post(f"/quarantine/{record}/retry", data={"csrf": token})
     assert retried.status_code == 303
     # Its header alone, processed again: a ticket now (a real fix would be a raised limit).
-    assert "Retried: created T-1" in admin.get(retried.headers["location"]).text
+    assert "Retried: processed, see" in admin.get(retried.headers["location"]).text
     assert admin.get("/quarantine/999").status_code == 404
 
 
@@ -134,3 +134,31 @@ def test_a_long_ticket_shows_its_latest_messages_and_all_on_asking(
     assert page.count("<article") == 1 and "<strong>alert</strong>" in page
     everything = web_client.get("/tickets/T-1", params={"all": "1"}).text
     assert "The latest" not in everything and everything.count("<article") == 3
+
+
+def test_hostile_numbers_and_dates_get_a_plain_refusal(web_client: TestClient,
+                                                       web_core: App) -> None:
+    a_ticket_with_html_and_a_file(web_core)
+    token = sign_in(web_client, web_core, ADMIN)
+    huge = "9" * 20
+    for path in (f"/tickets/T-2/files/{huge}", "/tickets/T-2/files/²", f"/quarantine/{huge}",
+                 "/quarantine/²", "/quarantine/0"):
+        assert web_client.get(path).status_code == 404, path
+    assert web_client.post(f"/quarantine/{huge}/retry", data={"csrf": token}).status_code == 404
+    assert web_client.get("/tickets", params={"offset": "²"}).status_code == 200
+    assert web_client.get("/tickets", params={"offset": huge}).status_code == 200
+    for version in ("²", huge, "-1", ""):
+        restore = web_client.post("/templates/answer.txt.j2/restore",
+                                  data={"csrf": token, "version": version})
+        assert restore.status_code == 404, version
+    for period in ({"to": "9999-12-31"}, {"from": "0001-01-01", "to": "2026-12-01"},
+                   {"from": "2026-12-05", "to": "2026-12-01"}):
+        assert web_client.get("/report/view", params=period).status_code == 400, period
+
+
+def test_a_link_cannot_put_words_on_the_quarantine_page(web_client: TestClient,
+                                                        web_core: App) -> None:
+    ingest(web_core, b"From: x@y.test\r\nSubject: big\r\n\r\n", "ingest:big", oversized=10**9)
+    sign_in(web_client, web_core, TECH)
+    page = web_client.get("/quarantine/1", params={"retried": "Sign in at evil.example"})
+    assert page.status_code == 200 and "evil.example" not in page.text

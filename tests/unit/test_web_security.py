@@ -114,9 +114,10 @@ def test_a_technician_may_read_templates_but_not_save_or_restore(web_client: Tes
                        ("/templates/answer.txt.j2/restore", {"version": "1"})):
         assert web_client.post(path, data={"csrf": token, **data}).status_code == 403
     assert not (web_core.settings.templates_dir / "answer.txt.j2").exists()
+    # A draft is code run on the server: a technician may not run one either.
     preview = web_client.post("/templates/answer.txt.j2/preview",
-                          data={"csrf": token, "source": GOOD})
-    assert preview.status_code == 200 and "We got it" in preview.text
+                              data={"csrf": token, "source": GOOD})
+    assert preview.status_code == 403
 
 
 @pytest.mark.parametrize("name", ["..%2F..%2Fetc%2Fpasswd", "..%2Fc.toml", ".answer.txt.j2",
@@ -204,3 +205,61 @@ def test_an_html_preview_is_served_to_its_user_only_and_runs_nothing(
     sign_in(other, web_core, TECH)
     assert other.get(url).status_code == 404
     assert web_client.get("/templates/preview-html/nope").status_code == 404
+
+
+def test_a_used_links_page_offers_a_form_that_works(web_client: TestClient,
+                                                    web_core: App) -> None:
+    used = web_client.get("/sign-in/not-a-link")
+    assert used.status_code == 400 and "used up or expired" in used.text
+    token = re.search(r'name="csrf" value="([^"]+)"', used.text).group(1)
+    assert web_client.post("/sign-in", data={"csrf": token, "email": ADMIN}
+                           ).status_code == 200
+
+
+def test_over_https_the_cookies_are_host_only_and_secure(tmp_path: Path) -> None:
+    from inbox_worker.app import build_app
+    from inbox_worker.config import load_settings
+
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "w.db"}"\n'
+                      f'[mailbox]\nurl = "maildir:{tmp_path}"\n'
+                      '[web]\nbase_url = "https://console.test"\nadmins = ["a@example.com"]\n')
+    core = build_app(load_settings(config))
+    try:
+        page = TestClient(make_console(core), base_url="https://console.test").get("/sign-in")
+    finally:
+        core.close()
+    cookie = page.headers["set-cookie"]
+    assert cookie.startswith("__Host-iw_csrf=") and "Secure" in cookie and "Path=/" in cookie
+    assert "Domain" not in cookie
+
+
+def test_the_access_log_hides_sign_in_secrets() -> None:
+    import logging
+
+    from inbox_worker.cli_web import HideSignInSecrets
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0,
+                               '%s - "%s %s HTTP/%s" %d', ("1.2.3.4:5", "GET",
+                                                            "/sign-in/Abc-123_x?y=1", "1.1",
+                                                            200), None)
+    assert HideSignInSecrets().filter(record)
+    assert "Abc-123" not in record.getMessage() and "/sign-in/(hidden)" in record.getMessage()
+
+
+def test_web_settings_parse_and_refuse_what_is_wrong(tmp_path: Path) -> None:
+    from inbox_worker.config import load_settings
+    from inbox_worker.errors import ConfigError
+
+    config = tmp_path / "c.toml"
+    config.write_text('[web]\nlisten = "[::1]:8030"\ntrusted_proxies = ["127.0.0.1", "::1"]\n'
+                      'admins = ["Lead@Example.com"]\n')
+    web = load_settings(config).web
+    assert (web.listen, web.base_url, web.admins, web.trusted_proxies, web.secure) == (
+        ("::1", 8030), "http://[::1]:8030", frozenset({"lead@example.com"}),
+        ("127.0.0.1", "::1"), False)
+    config.write_text('[web]\nbase_url = "ftp://x"\ntrusted_proxies = ["nginx"]\n')
+    with pytest.raises(ConfigError) as refused:
+        load_settings(config)
+    assert "base_url" in str(refused.value) and "'nginx' is not an IP address" in str(
+        refused.value)

@@ -5,7 +5,7 @@
 (function () {
   const form = document.getElementById("editor-form");
   const preview = document.getElementById("preview");
-  if (!form || !preview) return;
+  if (!form || !preview || !form.dataset.preview) return; // admins only
   const url = form.dataset.preview;
   let timer = null;
   let sent = 0;
