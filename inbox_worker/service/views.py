@@ -76,8 +76,8 @@ EVENT_COLUMNS = (TicketEvent.at, TicketEvent.kind, TicketEvent.from_status,
                  TicketEvent.message_pk)
 
 
-def message_json(message: Row[Any], files: list[AttachmentRow],
-                 delivery: Row[Any] | None) -> dict[str, Any]:
+def message_json(message: Any, files: list[AttachmentRow],
+                 delivery: Any | None) -> dict[str, Any]:
     """A row of MESSAGE_COLUMNS, its files, and its outbox row (DELIVERY_COLUMNS) if it
     is one we send."""
     data: dict[str, Any] = {

@@ -105,7 +105,8 @@ def ticket(request: Request, user: User) -> Response:
     for message in detail["messages"]:
         pk = message_pks.get(message["message_id"])
         message["html"] = sanitize_html(html.get(message["message_id"]))
-        for file, file_id in zip(message["attachments"], files.get(pk, []), strict=False):
+        ids = files.get(pk, []) if pk is not None else []
+        for file, file_id in zip(message["attachments"], ids, strict=False):
             file["id"] = file_id
     return render(request, "ticket.html", user, ticket=detail, total=counts["messages"],
                   cut=len(detail["messages"]) < counts["messages"])

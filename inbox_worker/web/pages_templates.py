@@ -108,7 +108,6 @@ def _preview(request: Request, user: User, name: str, source: str,
     kind = kind_from_name(name)
     context = sample_with_prefix(app.renderer.sample_context(kind),
                                  app.settings.support.token_prefix)
-    token = ""
     if ticket_ref:
         try:
             with reads(request)() as session:
@@ -120,8 +119,8 @@ def _preview(request: Request, user: User, name: str, source: str,
     if result.rendered is None:
         return {"ticket_error": None, "problems": result.problems, "mail": None}
     subject = mail_subject(kind, result.rendered.subject, context)
-    ticket = context.get("ticket") or {}
-    token = str(ticket.get("token") or "") if subject != result.rendered.subject else ""
+    about = context.get("ticket") or {}
+    token = str(about.get("token") or "") if subject != result.rendered.subject else ""
     support = context.get("support") or {}
     customer = context.get("customer") or {}
     to = customer.get("address") or context.get("recipient") or "someone@example.org"
