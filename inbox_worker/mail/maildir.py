@@ -50,7 +50,7 @@ class MaildirSource:
         # Where each mail of this pass was read from, by key, until it is moved: moving it
         # then needs no listing of the folder (a listing per mail made a first sync of
         # 200,000 mails quadratic: 20 mails a second).
-        self._fetched: dict[str, Path] = {}
+        self._fetched: dict[str, str] = {}
 
     def fetch(self) -> Iterator[FetchedMail]:
         """Every mail, oldest first, in windows of `FETCH_WINDOW`: each window is the oldest
@@ -60,12 +60,17 @@ class MaildirSource:
         self._looked = self._changes()  # before the listing: what comes during it is new
         self._fetched.clear()  # a new pass: those left from the last are listed again
         after: tuple[float, str, str] | None = None
+        # Plain strings, not `Path`s, for the files: pathlib interns every name it parses,
+        # and the interpreter's table of interned strings, grown by 200,000 unique mail
+        # names, never shrinks (13 MiB of a first sync's growth).
+        folders = {sub: os.path.join(self.path, sub) for sub in ("new", "cur")}
         while True:
             window = heapq.nsmallest(FETCH_WINDOW, self._entries(after))
             for _mtime, name, sub in window:
-                file = self.path / sub / name
+                file = os.path.join(folders[sub], name)
                 try:
-                    raw = file.read_bytes()
+                    with open(file, "rb") as handle:
+                        raw = handle.read()
                 except FileNotFoundError:
                     continue  # taken by another process meanwhile
                 except OSError as exc:
@@ -137,7 +142,7 @@ class MaildirSource:
         fetched = self._fetched.pop(key, None)
         if fetched is not None:
             try:
-                os.replace(fetched, folder / "cur" / fetched.name)
+                os.replace(fetched, os.path.join(folder, "cur", os.path.basename(fetched)))
                 return
             except FileNotFoundError:
                 pass  # renamed (flags) or taken meanwhile: look for it
