@@ -46,7 +46,6 @@ class BrokenTemplate(Exception):
         self.line = line
 
 
-#####KF
 def kind_from_name(name: str) -> str:
     """`acknowledged`, `acknowledged.txt.j2` or `templates/acknowledged.html.j2` -> kind."""
     base = Path(name).name
