@@ -300,19 +300,26 @@ class MaildirSender:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._made = False
 
-    def write(self, raw: bytes, *, sender: str, recipient: str) -> Path:
-        for sub in ("tmp", "new", "cur"):
-            (self.path / sub).mkdir(parents=True, exist_ok=True)
+    def write(self, raw: bytes, *, sender: str, recipient: str) -> str:
+        """Write the notice (once); the path of its file. Paths are plain strings here: a
+        `Path` interns each name it parses, and a table grown by every notice's unique name
+        never shrinks."""
+        if not self._made:
+            for sub in ("tmp", "new", "cur"):
+                (self.path / sub).mkdir(parents=True, exist_ok=True)
+            self._made = True
         name = "iw-" + hashlib.sha256(raw).hexdigest()[:40]
-        target = self.path / "new" / name
-        cur = self.path / "cur"
-        if (cur / name).exists() or (cur / f"{name}:2,").exists() or target.exists():
+        root = str(self.path)
+        target = os.path.join(root, "new", name)
+        cur = os.path.join(root, "cur", name)
+        if os.path.exists(cur) or os.path.exists(cur + ":2,") or os.path.exists(target):
             return target
         content = b"Return-Path: <" + sender.encode("ascii", "replace") + b">\n"
         content += b"Delivered-To: " + recipient.encode("ascii", "replace") + b"\n"
         content += raw.replace(b"\r\n", b"\n")
-        tmp = self.path / "tmp" / f"{name}.{os.getpid()}.{secrets.token_hex(4)}"
+        tmp = os.path.join(root, "tmp", f"{name}.{os.getpid()}.{secrets.token_hex(4)}")
         try:
             with open(tmp, "wb") as handle:
                 handle.write(content)
@@ -320,7 +327,9 @@ class MaildirSender:
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            self._made = False  # the folder may be gone: made again on the retry
             raise TransientSendError(f"cannot write to {self.path}: {exc}") from exc
         return target
 
