@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -30,15 +31,16 @@ ANON_CSRF_COOKIE = "iw_csrf"
 # someone else).
 HOST_PREFIX = "__Host-"
 
-
-def cookie_name(request: Request, name: str) -> str:
-    return HOST_PREFIX + name if core(request).settings.web.secure else name
 CSRF_FIELD = "csrf"
 MAX_FORM_BYTES = 1_000_000  # a template is a few kilobytes
 
 
 def core(request: Request) -> App:
     return request.app.state.core  # type: ignore[no-any-return]
+
+
+def cookie_name(request: Request, name: str) -> str:
+    return HOST_PREFIX + name if core(request).settings.web.secure else name
 
 
 def reads(request: Request) -> sessionmaker[Session]:
@@ -133,7 +135,6 @@ def _same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         return True
-    base = core(request).settings.web.base_url
-    own = {base.split("/", 3)[0] + "//" + base.split("/", 3)[2],
-           f"{request.url.scheme}://{request.url.netloc}"}
+    base = urlsplit(core(request).settings.web.base_url)
+    own = {f"{base.scheme}://{base.netloc}", f"{request.url.scheme}://{request.url.netloc}"}
     return origin in own

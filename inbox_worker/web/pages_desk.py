@@ -91,8 +91,11 @@ def ticket(request: Request, user: User) -> Response:
             last=None if everything else SHOWN_MESSAGES)
         counts = {"messages": session.scalar(select(func.count()).select_from(Message).where(
             Message.ticket_id == found.id)) or 0}
-        html = dict(session.execute(select(Message.message_id, Message.html).where(
-            Message.ticket_id == found.id, Message.html.is_not(None))).all())
+        # Each message's primary key (its files are listed by it) and stored HTML, by
+        # Message-ID (the key the JSON has).
+        stored = {message_id: (pk, html) for message_id, pk, html in session.execute(
+            select(Message.message_id, Message.id, Message.html).where(
+                Message.ticket_id == found.id))}
         # Each message's file ids, in the order `ticket_detail_json` lists its files.
         files: dict[int, list[int]] = {}
         for file_id, message_pk in session.execute(
@@ -100,11 +103,9 @@ def ticket(request: Request, user: User) -> Response:
                 .join(Message, AttachmentRow.message_pk == Message.id)
                 .where(Message.ticket_id == found.id).order_by(AttachmentRow.id)):
             files.setdefault(message_pk, []).append(file_id)
-        message_pks = dict(session.execute(select(Message.message_id, Message.id).where(
-            Message.ticket_id == found.id)).all())
     for message in detail["messages"]:
-        pk = message_pks.get(message["message_id"])
-        message["html"] = sanitize_html(html.get(message["message_id"]))
+        pk, html = stored.get(message["message_id"], (None, None))
+        message["html"] = sanitize_html(html)
         ids = files.get(pk, []) if pk is not None else []
         for file, file_id in zip(message["attachments"], ids, strict=False):
             file["id"] = file_id

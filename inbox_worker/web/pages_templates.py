@@ -6,6 +6,7 @@ broken draft with its problems by line, saves atomically and restores earlier ve
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -118,18 +119,18 @@ def _preview(request: Request, user: User, name: str, source: str,
     result = edits.render_draft(app.settings.templates_dir, name, source, context)
     if result.rendered is None:
         return {"ticket_error": None, "problems": result.problems, "mail": None}
+    # The subject as sent (with the token where the outbox adds one), given whole.
     subject = mail_subject(kind, result.rendered.subject, context)
-    about = context.get("ticket") or {}
-    token = str(about.get("token") or "") if subject != result.rendered.subject else ""
     support = context.get("support") or {}
     customer = context.get("customer") or {}
     to = customer.get("address") or context.get("recipient") or "someone@example.org"
     try:
         raw = compose_notice(
-            rendered=result.rendered, kind=kind, from_name=str(support.get("name") or ""),
+            rendered=replace(result.rendered, subject=subject), kind=kind,
+            from_name=str(support.get("name") or ""),
             from_addr=str(support.get("address") or app.settings.support.address),
             to_addr=str(to).split(",")[0].strip(), to_name=str(customer.get("name") or ""),
-            token=token, message_id="preview@inbox-worker.invalid", in_reply_to=None,
+            token="", message_id="preview@inbox-worker.invalid", in_reply_to=None,
             references=(), date=app.clock()).decode("ascii", errors="replace")
     except ValueError as exc:  # the ticket's address cannot be written: nor would it go
         raw = f"(this mail could not be sent: {exc})"
